@@ -1,0 +1,114 @@
+"""The UCI HAR folder layout and its number format, in one place.
+
+Everything that reads or writes a UCI HAR folder (the loader, the validator,
+the HAPT rebuilder, the synthetic test datasets) takes its names from here.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+WINDOW = 128                 # samples per window (2.56 s at 50 Hz)
+SAMPLE_RATE_HZ = 50
+SPLITS = ("train", "test")
+
+# Channel order of the arrays the loader returns: X[..., i] is CHANNELS[i].
+CHANNELS = (
+    "body_acc_x", "body_acc_y", "body_acc_z",
+    "body_gyro_x", "body_gyro_y", "body_gyro_z",
+    "total_acc_x", "total_acc_y", "total_acc_z",
+)
+CHANNEL_UNITS = {c: ("rad/s" if "gyro" in c else "g") for c in CHANNELS}
+
+ACTIVITIES = ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS",
+              "SITTING", "STANDING", "LAYING")   # label k+1 <-> ACTIVITIES[k]
+N_SUBJECTS = 30
+TEST_SUBJECTS = (2, 4, 9, 10, 12, 13, 18, 20, 24)  # the official split
+TRAIN_SUBJECTS = tuple(s for s in range(1, N_SUBJECTS + 1) if s not in TEST_SUBJECTS)
+
+DATASET_FOLDER_NAME = "UCI HAR Dataset"
+
+
+def signal_path(root: Path, split: str, channel: str) -> Path:
+    return Path(root) / split / "Inertial Signals" / f"{channel}_{split}.txt"
+
+
+def labels_path(root: Path, split: str) -> Path:
+    return Path(root) / split / f"y_{split}.txt"
+
+
+def subjects_path(root: Path, split: str) -> Path:
+    return Path(root) / split / f"subject_{split}.txt"
+
+
+def required_files(root: Path) -> list[Path]:
+    """Every file a complete UCI HAR folder must hold for the loader."""
+    files = []
+    for split in SPLITS:
+        files += [signal_path(root, split, c) for c in CHANNELS]
+        files += [labels_path(root, split), subjects_path(root, split)]
+    return files
+
+
+def format_official(values: np.ndarray) -> bytes:
+    """Format a 2-D float array the way the official files are written.
+
+    Each value is ``%15.7e`` with a three-digit exponent, preceded by one space
+    (so positives start with two), e.g. ``  1.8085150e-004 -2.3210000e-002``.
+    Vectorised: a Python-level format call per value would take ~10 s for a
+    full dataset.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 2:
+        raise ValueError(f"expected a 2-D array, got shape {v.shape}")
+    if not np.isfinite(v).all():
+        raise ValueError("cannot write non-finite values in the UCI HAR format")
+    mag = np.abs(v)
+    exp = np.zeros(v.shape, dtype=np.int64)
+    nz = mag > 0
+    exp[nz] = np.floor(np.log10(mag[nz])).astype(np.int64)
+    digits = np.rint(mag / 10.0 ** exp * 1e7).astype(np.int64)   # 8 significant digits
+    carry = digits >= 100_000_000                                 # 9.99999996 -> 10.0000000
+    digits[carry] //= 10
+    exp[carry] += 1
+    low = nz & (digits < 10_000_000)                              # log10 rounding just below a power
+    digits[low] = np.rint(mag[low] / 10.0 ** (exp[low] - 1) * 1e7).astype(np.int64)
+    exp[low] -= 1
+
+    n_rows, n_cols = v.shape
+    out = np.full((n_rows, n_cols, 16), ord(" "), dtype=np.uint8)
+    out[..., 1] = np.where(v < 0, ord("-"), ord(" "))
+    out[..., 2] = ord("0") + digits // 10_000_000
+    out[..., 3] = ord(".")
+    for i in range(7):                                            # 7 decimals
+        out[..., 4 + i] = ord("0") + (digits // 10 ** (6 - i)) % 10
+    out[..., 11] = ord("e")
+    out[..., 12] = np.where(exp < 0, ord("-"), ord("+"))
+    aexp = np.abs(exp)
+    out[..., 13] = ord("0") + (aexp // 100) % 10
+    out[..., 14] = ord("0") + (aexp // 10) % 10
+    out[..., 15] = ord("0") + aexp % 10
+    lines = np.concatenate(
+        [out.reshape(n_rows, n_cols * 16), np.full((n_rows, 1), ord("\n"), np.uint8)], axis=1)
+    return lines.tobytes()
+
+
+def format_integers(values: np.ndarray) -> bytes:
+    """Labels and subjects: one integer per line, as in ``y_train.txt``."""
+    return "".join(f"{int(v)}\n" for v in np.asarray(values).ravel()).encode()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
