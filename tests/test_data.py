@@ -1,0 +1,264 @@
+"""The data layer: locating, parsing, validating, caching, fetching."""
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from har_rnn import data, uci_format as fmt
+from har_rnn.errors import HarDataError
+from synthetic_har import make_uci_har, make_windows
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    return make_uci_har(tmp_path / "har")
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    for var in ("HAR_DATA_DIR", "HAR_HAPT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+
+
+# ------------------------------------------------------------------ format
+def test_official_number_format():
+    line = fmt.format_official(np.array([[1.8085150e-4, -2.321e-2]])).decode()
+    assert line == "  1.8085150e-004 -2.3210000e-002\n"
+
+
+def test_loader_matches_loadtxt_and_official_order(dataset):
+    d = data.validate(dataset)
+    assert d.X_train.shape == (48, 128, 9) and d.X_train.dtype == np.float32
+    for i, channel in enumerate(fmt.CHANNELS):
+        ref = np.loadtxt(fmt.signal_path(dataset, "train", channel)).astype(np.float32)
+        np.testing.assert_array_equal(d.X_train[:, :, i], ref)
+    assert d.y_train.min() == 0 and d.y_train.max() == 5
+    np.testing.assert_array_equal(d.y_train + 1, np.loadtxt(fmt.labels_path(dataset, "train")))
+    assert d.source.startswith("synthetic")
+
+
+def test_crlf_nested_and_other_spacing_parse_the_same(tmp_path, dataset):
+    ref = data.validate(dataset)
+    nested = data.validate(make_uci_har(tmp_path / "crlf", crlf=True, nested=True))
+    np.testing.assert_array_equal(nested.X_train, ref.X_train)
+    # Kaggle-style re-saves may use other spacing: the general parser takes over.
+    path = fmt.signal_path(dataset, "test", "body_acc_x")
+    path.write_text("\n".join("\t".join(f"{v:.9g}" for v in row)
+                              for row in np.loadtxt(path)) + "\n")
+    np.testing.assert_allclose(data.validate(dataset).X_test, ref.X_test, rtol=1e-6)
+
+
+def test_fingerprint_depends_on_content(tmp_path):
+    a = data.validate(make_uci_har(tmp_path / "a", seed=0))
+    b = data.validate(make_uci_har(tmp_path / "b", seed=0))
+    c = data.validate(make_uci_har(tmp_path / "c", seed=5))
+    assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+# -------------------------------------------------------------- bad input
+def _rewrite_line(path: Path, lineno: int, fn):
+    lines = path.read_text().splitlines(keepends=True)
+    lines[lineno - 1] = fn(lines[lineno - 1])
+    path.write_text("".join(lines))
+
+
+def _missing(root):
+    fmt.signal_path(root, "train", "body_gyro_y").unlink()
+
+
+def _truncated_row(root):
+    _rewrite_line(fmt.signal_path(root, "train", "total_acc_z"), 5, lambda l: l[:-17] + "\n")
+
+
+def _non_numeric(root):
+    _rewrite_line(fmt.signal_path(root, "test", "body_acc_y"), 3, lambda l: l.replace("e", "x", 1))
+
+
+def _nan(root):
+    _rewrite_line(fmt.signal_path(root, "test", "body_acc_z"), 7, lambda l: "     NaN" + l[16:])
+
+
+def _row_count_mismatch(root):
+    path = fmt.signal_path(root, "train", "body_acc_x")
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+
+
+def _label_7(root):
+    _rewrite_line(fmt.labels_path(root, "train"), 2, lambda l: "7\n")
+
+
+def _subject_0(root):
+    _rewrite_line(fmt.subjects_path(root, "test"), 4, lambda l: "0\n")
+
+
+def _overlapping_subjects(root):
+    path = fmt.subjects_path(root, "test")
+    path.write_text(path.read_text().replace("4\n", "1\n"))
+
+
+def _empty_file(root):
+    fmt.labels_path(root, "test").write_text("")
+
+
+def _truncated_file(root):  # a download cut off mid-line
+    path = fmt.signal_path(root, "test", "total_acc_x")
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+BROKEN = {
+    "missing file": (_missing, r"Missing .*body_gyro_y_train\.txt"),
+    "truncated row": (_truncated_row, r"total_acc_z_train\.txt line 5: expected 128 values, found 127"),
+    "non-numeric token": (_non_numeric, r"body_acc_y_test\.txt line 3: .* is not a number"),
+    "NaN": (_nan, r"body_acc_z_test\.txt line 7: value 1 is nan"),
+    "row counts differ": (_row_count_mismatch, r"train files disagree on the number of windows.*body_acc_x_train\.txt: 47"),
+    "label 7": (_label_7, r"y_train\.txt line 2: label 7 is outside 1-6"),
+    "subject 0": (_subject_0, r"subject_test\.txt line 4: subject 0 is outside 1-30"),
+    "overlapping subjects": (_overlapping_subjects, r"Subjects \[1\] appear in both train and test"),
+    "empty file": (_empty_file, r"y_test\.txt is empty"),
+    "truncated file": (_truncated_file, r"total_acc_x_test\.txt line 24: expected 128 values"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+def test_broken_dataset_gives_one_clear_error(dataset, case, capsys):
+    corrupt, message = BROKEN[case]
+    corrupt(dataset)
+    with pytest.raises(HarDataError, match=message):
+        data.validate(dataset)
+    # The command line prints the same message on one line and exits 1, no traceback.
+    assert data.main(["validate", str(dataset)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_wrong_folder(tmp_path):
+    (tmp_path / "photos").mkdir()
+    with pytest.raises(HarDataError, match="is not a UCI HAR folder: expected train/ and test/"):
+        data.validate(tmp_path / "photos")
+    with pytest.raises(HarDataError, match="does not exist"):
+        data.validate(tmp_path / "nowhere")
+
+
+def test_har_data_dir_pointing_at_wrong_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HAR_DATA_DIR", str(tmp_path))
+    with pytest.raises(HarDataError, match="HAR_DATA_DIR .* is not a UCI HAR folder"):
+        data.load_har()
+
+
+# ------------------------------------------------------------ locate, cache
+def test_resolution_order(tmp_path, monkeypatch, no_env):
+    explicit = make_uci_har(tmp_path / "explicit")
+    env_dir = make_uci_har(tmp_path / "env", nested=True)
+    assert data.locate(explicit)[0] == explicit
+    monkeypatch.setenv("HAR_DATA_DIR", str(tmp_path / "env"))
+    assert data.locate() == (env_dir, "HAR_DATA_DIR")
+    monkeypatch.delenv("HAR_DATA_DIR")
+    monkeypatch.setattr(data, "REPO", tmp_path / "repo")
+    local = make_uci_har(tmp_path / "repo", nested=True)
+    assert data.locate() == (local, "./UCI HAR Dataset")
+
+
+def test_no_data_and_no_network_says_what_to_do(tmp_path, monkeypatch, no_env):
+    monkeypatch.setattr(data, "REPO", tmp_path)
+    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setattr(data, "UCI_HAR_URL", "http://127.0.0.1:9/uci-har.zip")  # refused at once
+    with pytest.raises(HarDataError, match="Could not download .*Download the dataset by hand"):
+        data.load_har()
+    assert not (tmp_path / "UCI HAR Dataset").exists()
+    assert not list((tmp_path / "data" / "downloads").glob("*")), "no partial download is kept"
+
+
+def test_cache_is_used_and_invalidated(dataset, monkeypatch):
+    first = data.load_har(dataset)
+    calls = []
+    real_parse = data.parse_folder
+    monkeypatch.setattr(data, "parse_folder", lambda root: calls.append(root) or real_parse(root))
+    again = data.load_har(dataset)
+    assert calls == [] and again.fingerprint == first.fingerprint
+    np.testing.assert_array_equal(again.X_test, first.X_test)
+    # Editing a source file invalidates the cache.
+    path = fmt.signal_path(dataset, "test", "body_acc_x")
+    X, _, _ = make_windows(2, (2, 4), seed=99)
+    path.write_bytes(fmt.format_official(X[:, :, 0]))
+    changed = data.load_har(dataset)
+    assert len(calls) == 1 and changed.fingerprint != first.fingerprint
+    assert not np.array_equal(changed.X_test, first.X_test)
+
+
+def test_damaged_cache_is_rebuilt(dataset):
+    data.load_har(dataset)
+    for f in data.cache_dir().glob("*.npz"):
+        f.write_bytes(b"garbage")
+    assert data.load_har(dataset).X_train.shape == (48, 128, 9)
+
+
+# ------------------------------------------------------------- standardize
+def test_standardize_uses_training_statistics_only(dataset):
+    d = data.load_har(dataset)
+    stats = data.fit_standardizer(d.X_train)
+    Xs = data.standardize(d.X_train, stats)
+    np.testing.assert_allclose(Xs.mean(axis=(0, 1)), 0, atol=1e-5)
+    np.testing.assert_allclose(Xs.std(axis=(0, 1)), 1, atol=1e-4)
+    Xt = data.standardize(d.X_test, stats)
+    np.testing.assert_allclose(Xt, (d.X_test - stats["mean"]) / stats["std"], rtol=1e-5, atol=1e-5)
+    assert Xt.dtype == np.float32 and stats["mean"].shape == (9,)
+
+
+# ------------------------------------------------------------------- fetch
+def _official_zip(tmp_path, dataset, *, member_prefix="UCI HAR Dataset/") -> tuple[Path, str, str]:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        for p in sorted(dataset.rglob("*")):
+            if p.is_file():
+                z.write(p, member_prefix + p.relative_to(dataset).as_posix())
+        z.writestr("__MACOSX/._junk", b"junk")
+    inner_bytes = inner.getvalue()
+    outer = tmp_path / "official.zip"
+    with zipfile.ZipFile(outer, "w") as z:
+        z.writestr(data.UCI_HAR_INNER_NAME, inner_bytes)
+    return outer, hashlib.sha256(outer.read_bytes()).hexdigest(), hashlib.sha256(inner_bytes).hexdigest()
+
+
+def test_fetch_verifies_and_unpacks(tmp_path, dataset, monkeypatch):
+    outer, outer_sha, inner_sha = _official_zip(tmp_path, dataset)
+    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setattr(data, "UCI_HAR_URL", outer.as_uri())
+    monkeypatch.setattr(data, "UCI_HAR_SHA256", outer_sha)
+    monkeypatch.setattr(data, "UCI_HAR_INNER_SHA256", inner_sha)
+    out = data.fetch(tmp_path / "UCI HAR Dataset", log=lambda *a: None)
+    assert data.validate(out).fingerprint == data.validate(dataset).fingerprint
+    assert not (out / "__MACOSX").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_fetch_rejects_a_wrong_digest(tmp_path, dataset, monkeypatch):
+    outer, outer_sha, _ = _official_zip(tmp_path, dataset)
+    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setattr(data, "UCI_HAR_URL", outer.as_uri())
+    with pytest.raises(HarDataError, match=f"SHA-256 {outer_sha}, expected {data.UCI_HAR_SHA256}"):
+        data.fetch(tmp_path / "out", log=lambda *a: None)
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setattr(data, "UCI_HAR_SHA256", outer_sha)  # outer fine, inner digest wrong
+    with pytest.raises(HarDataError, match=f"expected {data.UCI_HAR_INNER_SHA256}"):
+        data.fetch(tmp_path / "out", log=lambda *a: None)
+    assert not (tmp_path / "out").exists()
+
+
+def test_extraction_refuses_paths_outside_the_target(tmp_path):
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../../escaped.txt", b"x")
+    with pytest.raises(HarDataError, match="outside the target"):
+        data.extract_official_zip(evil, tmp_path / "out" / "UCI HAR Dataset")
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "out" / "UCI HAR Dataset").exists()
+
+
+def test_corrupt_zip(tmp_path):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(HarDataError, match="is not a valid zip"):
+        data.extract_official_zip(bad, tmp_path / "out")
