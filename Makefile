@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`.
+# Both create the virtual environment on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test data notebooks export bench clean-artifacts
+
+run: notebooks  ## install, prepare the data, execute all notebooks in place
+
+test: $(VENV)/.installed  ## install and run the test suite
+	$(PY) -m pytest
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+data: $(VENV)/.installed  ## find, rebuild or download the dataset and cache it
+	$(PY) -m har_rnn.data prepare
+
+notebooks: data  ## re-execute the notebooks in order, in place (refreshes committed outputs)
+	$(PY) -m har_rnn.notebooks --in-place
+
+export: $(VENV)/.installed  ## copy `#| export` notebook cells into har_rnn/
+	$(PY) -m har_rnn.export
+
+bench: $(VENV)/.installed  ## speed and memory benchmarks (see benchmarks/)
+	$(PY) benchmarks/bench_data.py
+
+clean-artifacts:
+	rm -rf artifacts
