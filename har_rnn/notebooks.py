@@ -26,19 +26,31 @@ def tutorial_notebooks(repo: Path = REPO) -> list[Path]:
     return sorted(repo.glob("0[1-4]_*.ipynb"))
 
 
+FAILED_DIR = REPO / "data" / "failed-notebooks"
+
+
+def _write(nb, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(out)
+
+
 def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800) -> float:
-    """Run `path` in a fresh kernel with `cwd` as working directory, save to `out`."""
+    """Run `path` in a fresh kernel with `cwd` as working directory, save to `out`.
+
+    A notebook that fails is saved to FAILED_DIR instead, so the error can be
+    read and a good `out` (e.g. the committed notebook) is never overwritten."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
     try:
         client.execute()
-    finally:  # a failing notebook is saved too, so the error can be read
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        nbformat.write(nb, tmp)
-        tmp.replace(out)
+    except CellExecutionError:
+        _write(nb, FAILED_DIR / path.name)
+        raise
+    _write(nb, out)
     return time.perf_counter() - start
 
 
@@ -58,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             seconds = execute(nb, out)
         except CellExecutionError as exc:
-            print(f"{nb.name} failed; the executed notebook with the error is in {out}\n{exc}",
-                  file=sys.stderr)
+            print(f"{nb.name} failed; the executed copy with the error is in "
+                  f"{(FAILED_DIR / nb.name).relative_to(REPO)}\n{exc}", file=sys.stderr)
             return 1
         total += seconds
         print(f"  done in {seconds:.1f} s", flush=True)
