@@ -36,10 +36,11 @@ def _write(nb, out: Path) -> None:
     tmp.replace(out)
 
 
-def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800) -> float:
+def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800,
+            failed_dir: Path = FAILED_DIR) -> float:
     """Run `path` in a fresh kernel with `cwd` as working directory, save to `out`.
 
-    A notebook that fails is saved to FAILED_DIR instead, so the error can be
+    A notebook that fails is saved to `failed_dir` instead, so the error can be
     read and a good `out` (e.g. the committed notebook) is never overwritten."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
@@ -48,7 +49,7 @@ def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800) -> 
     try:
         client.execute()
     except CellExecutionError:
-        _write(nb, FAILED_DIR / path.name)
+        _write(nb, failed_dir / path.name)
         raise
     _write(nb, out)
     return time.perf_counter() - start

@@ -1,0 +1,184 @@
+"""The notebooks: they run, they fail clearly, and what is committed is true.
+
+- Quick mode: all four notebooks execute top to bottom on a small synthetic
+  dataset (no network, no real data), and 03/04 run before 02 stop with one
+  clear message. Always runs.
+- Hygiene of the committed notebooks (what a reader sees on GitHub). Always runs.
+- Truth: with real data (HAR_HAPT_DIR, always set in CI) all four notebooks are
+  re-executed in a temporary folder and their headline numbers compared with
+  the committed ones and with the README's results table.
+Executions write into temporary folders; the committed notebooks, images/ and
+artifacts/ are never touched.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+from har_rnn import export, summary
+from har_rnn.notebooks import REPO, execute, tutorial_notebooks
+from synthetic_har import make_uci_har
+
+NOTEBOOKS = tutorial_notebooks()
+NAMES = [nb.name for nb in NOTEBOOKS]
+REFRESH = "Refresh the committed notebooks with `make notebooks` (HAR_HAPT_DIR set) and commit them."
+
+
+def test_all_four_notebooks_exist():
+    assert [n[:2] for n in NAMES] == ["01", "02", "03", "04"], NAMES
+
+
+def _run_env(monkeypatch, tmp: Path, **extra: str) -> None:
+    """Point the kernels (which inherit our environment) at temporary folders."""
+    monkeypatch.setenv("HAR_ARTIFACTS_DIR", str(tmp / "artifacts"))
+    monkeypatch.setenv("HAR_IMAGES_DIR", str(tmp / "images"))
+    monkeypatch.setenv("HAR_CACHE_DIR", str(tmp / "cache"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    for key, value in extra.items():
+        monkeypatch.setenv(key, value)
+
+
+def _error_outputs(nb) -> list[dict]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if o.get("output_type") == "error"]
+
+
+# ----------------------------------------------------------------- quick mode
+@pytest.fixture(scope="module")
+def quick_env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("quick")
+    data_dir = make_uci_har(tmp / "har", n_per_class_subject=6, train_subjects=(1, 3, 5, 6, 7, 8),
+                            test_subjects=(2, 4))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("HAR_HAPT_DIR", raising=False)
+        _run_env(mp, tmp, HAR_QUICK="1", HAR_DATA_DIR=str(data_dir))
+        yield tmp
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", NAMES[2:])
+def test_reader_notebooks_before_nb02_stop_with_one_clear_message(quick_env, name):
+    """03 and 04 run without artifacts: one ArtifactError naming notebook 02."""
+    empty = quick_env / "no-artifacts"
+    os.environ["HAR_ARTIFACTS_DIR"] = str(empty)
+    try:
+        with pytest.raises(CellExecutionError):
+            execute(REPO / name, quick_env / "before-02" / name, failed_dir=quick_env / "failed")
+    finally:
+        os.environ["HAR_ARTIFACTS_DIR"] = str(quick_env / "artifacts")
+    failed = nbformat.read(quick_env / "failed" / name, as_version=4)
+    errors = _error_outputs(failed)
+    assert len(errors) == 1 and errors[0]["ename"] == "ArtifactError", errors
+    text = "\n".join(errors[0]["traceback"])
+    assert "notebook 02" in text.lower() and "Traceback" not in text and len(errors[0]["traceback"]) == 1
+    assert not empty.exists() or not any(empty.iterdir()), "a reader notebook must never write artifacts"
+
+
+@pytest.mark.notebooks
+def test_all_notebooks_run_in_quick_mode(quick_env):
+    committed = {name: (REPO / name).read_bytes() for name in NAMES}
+    images = {p.name: p.read_bytes() for p in (REPO / "images").glob("*.png")}
+    out = quick_env / "executed"
+    for name in NAMES:  # in order: 02 writes the artifacts 03 and 04 read
+        execute(REPO / name, out / name)
+        nb = nbformat.read(out / name, as_version=4)
+        assert not _error_outputs(nb)
+        assert summary.from_notebook(nb) is not None, f"{name} publishes no headline numbers"
+    assert (quick_env / "artifacts" / "manifest.json").exists()
+    assert committed == {name: (REPO / name).read_bytes() for name in NAMES}, "a test run changed a notebook"
+    assert images == {p.name: p.read_bytes() for p in (REPO / "images").glob("*.png")}, \
+        "a test run changed images/"
+
+
+# ------------------------------------------------------- committed hygiene
+LEAK = re.compile(r"(?:^|[\s'\"(=:])(/(?:home|root|work|tmp|Users|private|var|opt)/[^\s'\"]*)|\.\./shared")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_hygiene(name):
+    path = REPO / name
+    assert path.stat().st_size < 5e6, f"{name} is {path.stat().st_size / 1e6:.1f} MB; keep it under 5 MB"
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    counts = [c.execution_count for c in code]
+    assert None not in counts, f"{name}: cells never executed. {REFRESH}"
+    assert counts == list(range(1, len(code) + 1)), \
+        f"{name}: not one top-to-bottom run in a fresh kernel ({counts}). {REFRESH}"
+    assert not _error_outputs(nb), f"{name}: an error output is committed"
+    for i, cell in enumerate(code):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            assert "application/vnd.jupyter.widget-view+json" not in data, f"{name} cell {i}: widget output"
+            text = "".join(out.get("text", "")) + "".join(data.get("text/plain", ""))
+            leak = LEAK.search(text)
+            assert not leak, f"{name} cell {i}: output shows a machine path {leak.group(0)!r}"
+    headline = summary.from_notebook(nb)
+    assert headline and "data_source" in headline, f"{name}: no headline numbers naming the data source"
+
+
+def test_exported_modules_match_the_notebooks():
+    stale = [m for m, text in export.collect().items()
+             if (REPO / "har_rnn" / f"{m}.py").read_text(encoding="utf-8") != text]
+    assert not stale, f"har_rnn/{stale} differ from the notebooks' `#| export` cells: run `make export`"
+
+
+README_IMAGE = re.compile(r"!\[[^\]]*\]\((images/[^)]+)\)")
+
+
+def test_readme_images_exist_and_are_written_by_a_notebook():
+    readme = (REPO / "README.md").read_text()
+    images = README_IMAGE.findall(readme)
+    assert images, "the README shows no images"
+    sources = "".join(c.source for nb in NOTEBOOKS for c in nbformat.read(nb, as_version=4).cells)
+    for image in images:
+        assert (REPO / image).exists(), f"README shows {image}, which does not exist"
+        assert Path(image).name in sources, f"no notebook writes {image}"
+
+
+def test_readme_results_table_matches_committed_notebooks():
+    expected = summary.results_table({n: summary.from_notebook(nbformat.read(REPO / n, as_version=4))
+                                      for n in NAMES})
+    readme = (REPO / "README.md").read_text()
+    assert expected in readme, ("The README's results table differs from the committed notebooks' "
+                                "numbers: run `python -m har_rnn.summary --update-readme`.\n" + expected)
+
+
+# ---------------------------------------------------------------- the truth
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    if not os.environ.get("HAR_HAPT_DIR"):
+        pytest.skip("HAR_HAPT_DIR not set: no real data here to re-execute the notebooks on "
+                    "(CI sets it and always runs this)")
+    tmp = tmp_path_factory.mktemp("real")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("HAR_QUICK", raising=False)
+        mp.delenv("HAR_DATA_DIR", raising=False)
+        _run_env(mp, tmp)
+        mp.setenv("HAR_CACHE_DIR", str(REPO / "data" / "cache"))  # reuse the parse cache
+        for name in NAMES:
+            execute(REPO / name, tmp / "executed" / name, failed_dir=tmp / "failed")
+    return tmp
+
+
+@pytest.mark.real_data
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_numbers_are_what_the_code_produces(real_run, name):
+    fresh = summary.from_notebook(nbformat.read(real_run / "executed" / name, as_version=4))
+    committed = summary.from_notebook(nbformat.read(REPO / name, as_version=4))
+    moved = summary.compare(committed, fresh)
+    assert not moved, f"{name}: " + "; ".join(moved) + ". " + REFRESH
+
+
+@pytest.mark.real_data
+@pytest.mark.notebooks
+def test_fresh_run_writes_every_readme_image(real_run):
+    readme = (REPO / "README.md").read_text()
+    for image in README_IMAGE.findall(readme):
+        assert (real_run / image).exists(), f"a fresh run did not write {image}"
