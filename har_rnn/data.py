@@ -128,14 +128,15 @@ def resolve(root: str | Path | None = None, *, allow_download: bool = True, log=
 
 def ensure_rebuilt(hapt_src: Path, out: Path | None = None, *, log=print) -> Path:
     """Rebuild from HAPT unless `out` already holds a build of the same labels."""
-    from .hapt import build_from_hapt  # scipy is only needed on this route
+    from .hapt import BUILDER_VERSION, build_from_hapt  # scipy is only needed on this route
 
     out = Path(out) if out else rebuilt_dir()
     prov_file = out / "provenance.json"
     labels = Path(hapt_src) / "RawData" / "labels.txt"
     if prov_file.exists() and labels.exists():
-        prov = json.loads(prov_file.read_text())
-        if prov.get("labels_sha256") == _sha256_file(labels):
+        prov = read_provenance(out)
+        if (prov.get("labels_sha256") == _sha256_file(labels)
+                and prov.get("builder_version") == BUILDER_VERSION):
             return out
     log(f"Rebuilding UCI HAR windows from the raw HAPT recordings into {display_path(out)} ...")
     build_from_hapt(hapt_src, out, log=log)
