@@ -481,3 +481,21 @@ def test_real_hapt_matches_the_official_counts(tmp_path: Path) -> None:
         want = uf.TEST_SUBJECTS if split == "test" else uf.TRAIN_SUBJECTS
         assert sorted(set(subjects.tolist())) == list(want), split
         assert provenance["counts"][split]["windows"] == len(y)
+
+
+def test_data_layer_rebuilds_from_har_hapt_dir_once(hapt_dir: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """With only HAR_HAPT_DIR set, load_har() rebuilds into data/ and reuses the build."""
+    from har_rnn import data
+
+    monkeypatch.delenv("HAR_DATA_DIR", raising=False)
+    monkeypatch.setenv("HAR_HAPT_DIR", str(hapt_dir))
+    monkeypatch.setattr(data, "REPO", tmp_path / "repo")
+    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "repo" / "data")
+    first = data.load_har(log=quiet)
+    assert first.source == "rebuilt from UCI HAPT v2.1 raw recordings"
+    assert first.root == tmp_path / "repo" / "data" / "uci-har-rebuilt-from-hapt"
+    stamp = (first.root / "provenance.json").stat().st_mtime_ns
+    again = data.load_har(log=quiet)
+    assert (again.root / "provenance.json").stat().st_mtime_ns == stamp, "rebuilt although nothing changed"
+    assert again.fingerprint == first.fingerprint
