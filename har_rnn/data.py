@@ -472,6 +472,10 @@ def _stat_key(root: Path) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _cache_file(root: Path) -> Path:
+    return cache_dir() / f"har-{hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]}.npz"
+
+
 _ARRAYS = ("X_train", "y_train", "subjects_train", "X_test", "y_test", "subjects_test")
 
 
@@ -482,7 +486,7 @@ def load_har(root: str | Path | None = None, *, use_cache: bool = True,
     if not use_cache:
         return validate(root)
     key = _stat_key(root)
-    cache_file = cache_dir() / f"har-{hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]}.npz"
+    cache_file = _cache_file(root)
     if cache_file.exists():
         try:
             with np.load(cache_file, allow_pickle=False) as z:
@@ -504,6 +508,30 @@ def load_har(root: str | Path | None = None, *, use_cache: bool = True,
     finally:
         tmp.unlink(missing_ok=True)
     return data
+
+
+def current_fingerprint(root: str | Path | None = None) -> str | None:
+    """The fingerprint of the data `load_har(root)` would load now, if known cheaply.
+
+    Never builds, downloads or parses: it answers from the parse cache, and
+    returns None when the data has not been loaded (and cached) yet. Notebooks
+    03 and 04 use it to tell whether notebook 02's artifacts are stale."""
+    try:
+        found, _ = locate(root)
+    except HarDataError:
+        return None
+    if found is None and os.environ.get("HAR_HAPT_DIR") and find_layout(rebuilt_dir()):
+        found = find_layout(rebuilt_dir())
+    if found is None:
+        return None
+    cache_file = _cache_file(found)
+    try:
+        with np.load(cache_file, allow_pickle=False) as z:
+            if str(z["stat_key"]) == _stat_key(found):
+                return json.loads(str(z["meta"]))["fingerprint"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass
+    return None
 
 
 # --------------------------------------------------------------- standardize

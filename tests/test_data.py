@@ -262,3 +262,11 @@ def test_corrupt_zip(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(HarDataError, match="is not a valid zip"):
         data.extract_official_zip(bad, tmp_path / "out")
+
+
+def test_current_fingerprint_answers_from_the_cache_only(dataset):
+    assert data.current_fingerprint(dataset) is None          # never loaded: unknown
+    loaded = data.load_har(dataset)
+    assert data.current_fingerprint(dataset) == loaded.fingerprint
+    _label_7(dataset)                                          # the data changed on disk
+    assert data.current_fingerprint(dataset) is None
