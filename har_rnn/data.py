@@ -12,7 +12,8 @@ subjects, activity names and where the windows came from.
 
 Where the data comes from when no folder is passed:
 ``HAR_DATA_DIR`` -> ``./UCI HAR Dataset`` -> build from ``HAR_HAPT_DIR`` ->
-official download -> a message saying what to do by hand.
+an earlier rebuild in ``data/`` -> official download -> a message saying
+what to do by hand.
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ import numpy as np
 
 from . import uci_format as fmt
 from .errors import HarDataError
+from .paths import REPO, display_path
 
-REPO = Path(__file__).resolve().parent.parent
 LOCAL_DATA = REPO / "data"  # rebuilt datasets, downloads and the parse cache (git-ignored)
 
 UCI_HAR_URL = ("https://archive.ics.uci.edu/static/public/240/"
@@ -58,15 +59,6 @@ MANUAL_STEPS = (
     "(https://archive.ics.uci.edu/dataset/341): set HAR_HAPT_DIR to the folder holding "
     "RawData/ (or run `python -m har_rnn.data build-from-hapt SRC`)."
 )
-
-
-def display_path(path: Path) -> str:
-    """A path as a reader should see it: relative to the repo when inside it."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
 
 
 # --------------------------------------------------------------------- locate
@@ -109,7 +101,10 @@ def locate(root: str | Path | None = None) -> tuple[Path | None, str]:
     if local is not None:
         return local, f"./{fmt.DATASET_FOLDER_NAME}"
     if os.environ.get("HAR_HAPT_DIR"):
-        return None, "HAR_HAPT_DIR (to be rebuilt)"
+        return None, "HAR_HAPT_DIR (rebuilt when needed)"
+    earlier = find_layout(rebuilt_dir())
+    if earlier is not None:
+        return earlier, "an earlier rebuild from HAPT"
     return None, "official download"
 
 
@@ -520,7 +515,7 @@ def current_fingerprint(root: str | Path | None = None) -> str | None:
         found, _ = locate(root)
     except HarDataError:
         return None
-    if found is None and os.environ.get("HAR_HAPT_DIR") and find_layout(rebuilt_dir()):
+    if found is None and os.environ.get("HAR_HAPT_DIR"):
         found = find_layout(rebuilt_dir())
     if found is None:
         return None

@@ -30,6 +30,7 @@ from scipy import signal as sps
 
 from . import uci_format as uf
 from .errors import HarDataError
+from .paths import display_path
 
 BUILDER_VERSION = "1"
 SOURCE_DESCRIPTION = "rebuilt from UCI HAPT v2.1 raw recordings"
@@ -101,8 +102,8 @@ class RawSource:
     def where(self, name: str) -> str:
         """How to name a RawData file in messages."""
         if self._zip is None:
-            return str(self._dir / name)
-        return f"{self._prefix + name} in the zip {self.src}"
+            return display_path(self._dir / name)
+        return f"{self._prefix + name} in the zip {display_path(self.src)}"
 
     def read(self, name: str) -> bytes:
         if not self._exists(name):
@@ -257,17 +258,6 @@ def _check_lengths(recording: pd.DataFrame, n_samples: int, where: str, labels_w
                            f"not belong together. {REEXTRACT_HINT}")
 
 
-def _display_path(src: str | os.PathLike) -> str:
-    """The source path as given, made relative to the working directory when inside it."""
-    path = Path(src)
-    if path.is_absolute():
-        try:
-            return str(path.relative_to(Path.cwd()))
-        except ValueError:
-            pass
-    return str(path)
-
-
 def _counts(y: np.ndarray, subjects: np.ndarray) -> dict:
     return {"windows": int(len(y)),
             "per_class": {name: int((y == k).sum()) for k, name in enumerate(uf.ACTIVITIES, 1)},
@@ -278,7 +268,7 @@ def _provenance(src: str | os.PathLike, labels: bytes, counts: dict) -> dict:
     lowpass = {"filter": "butterworth", "order": BUTTERWORTH_ORDER, "zero_phase": True}
     return {
         "source": SOURCE_DESCRIPTION,
-        "source_path": _display_path(src),
+        "source_path": display_path(src),
         "labels_sha256": hashlib.sha256(labels).hexdigest(),
         "preprocessing": {
             "sample_rate_hz": uf.SAMPLE_RATE_HZ,
@@ -362,7 +352,7 @@ def build_from_hapt(src: str | os.PathLike, out: str | os.PathLike, *,
     t0 = time.perf_counter()
     out = Path(out)
     if out.exists() and not _looks_replaceable(out):
-        raise HarDataError(f"{out} exists and is not a UCI HAR folder: refusing to replace it. "
+        raise HarDataError(f"{display_path(out)} exists and is not a UCI HAR folder: refusing to replace it. "
                            "Choose another output folder or remove it yourself.")
     with RawSource(src) as raw:
         log(f"Reading HAPT recordings from {raw.where('')}")
@@ -384,5 +374,5 @@ def build_from_hapt(src: str | os.PathLike, out: str | os.PathLike, *,
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log(f"Wrote {counts['train']['windows']} train / {counts['test']['windows']} test windows "
-        f"to {out} in {time.perf_counter() - t0:.1f} s")
+        f"to {display_path(out)} in {time.perf_counter() - t0:.1f} s")
     return provenance

@@ -242,11 +242,13 @@ def test_provenance_says_what_was_built_from_what(built: tuple[Path, dict], hapt
         assert counts["subjects"] == sorted({w.user for w in want})
 
 
-def test_source_path_is_recorded_relative_when_inside_the_working_dir(
+def test_source_path_and_messages_show_no_machine_path(
         hapt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    provenance = hapt.build_from_hapt(hapt_dir.resolve(), tmp_path / "out", log=quiet)
-    assert provenance["source_path"] == "hapt"
+    monkeypatch.setenv("HAR_HAPT_DIR", str(hapt_dir))
+    messages: list[str] = []
+    provenance = hapt.build_from_hapt(hapt_dir.resolve(), tmp_path / "out", log=messages.append)
+    assert provenance["source_path"] == "$HAR_HAPT_DIR"
+    assert "Reading HAPT recordings from $HAR_HAPT_DIR/RawData" in messages[0]
 
 
 def read_build(root: Path) -> dict[str, bytes]:
@@ -499,3 +501,6 @@ def test_data_layer_rebuilds_from_har_hapt_dir_once(hapt_dir: Path, tmp_path: Pa
     again = data.load_har(log=quiet)
     assert (again.root / "provenance.json").stat().st_mtime_ns == stamp, "rebuilt although nothing changed"
     assert again.fingerprint == first.fingerprint
+    # Later, without HAR_HAPT_DIR, the earlier rebuild is used (no download attempted).
+    monkeypatch.delenv("HAR_HAPT_DIR")
+    assert data.load_har(log=quiet).fingerprint == first.fingerprint
