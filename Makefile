@@ -26,8 +26,10 @@ notebooks: data  ## re-execute the notebooks in order, in place (refreshes commi
 export: $(VENV)/.installed  ## copy `#| export` notebook cells into har_rnn/
 	$(PY) -m har_rnn.export
 
-bench: $(VENV)/.installed  ## speed and memory benchmarks (see benchmarks/)
+bench: data  ## speed and memory benchmarks (see benchmarks/README.md)
 	$(PY) benchmarks/bench_data.py
+	$(PY) benchmarks/bench_hapt_build.py
+	$(PY) benchmarks/bench_notebooks.py
 
 clean-artifacts:
 	rm -rf artifacts
