@@ -42,7 +42,8 @@ def compare(committed: dict | None, fresh: dict | None) -> list[str]:
     """What moved between two headline blocks (empty list: they agree).
 
     Counts and strings must match exactly, accuracies/F1 (percent) within 0.5
-    points, other floats within 5%; timings (`*_seconds`) are not compared."""
+    points, `*_log10` values within 0.5, other floats within 5%; timings
+    (`*_seconds`) are not compared."""
     if committed is None or fresh is None:
         return ["no headline block in the " + ("committed" if committed is None else "fresh") + " notebook"]
     moved = []
@@ -54,7 +55,8 @@ def compare(committed: dict | None, fresh: dict | None) -> list[str]:
             continue
         old, new = committed[key], fresh[key]
         if isinstance(old, float) or isinstance(new, float):
-            tol = 0.5 if key.endswith(("_accuracy", "_f1", "_pct")) else 0.05 * max(abs(old), 1e-9)
+            # percent: 0.5 points; log10 ratios: half a decade; anything else: 5%
+            tol = 0.5 if key.endswith(("_accuracy", "_f1", "_pct", "_log10")) else 0.05 * max(abs(old), 1e-9)
             if abs(new - old) > tol:
                 moved.append(f"{key} moved from {old} to {new} (tolerance {tol:.3g})")
         elif old != new:
