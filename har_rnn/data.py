@@ -35,7 +35,7 @@ import numpy as np
 
 from . import uci_format as fmt
 from .errors import HarDataError
-from .paths import REPO, display_path
+from .files import REPO, atomic_open, display_path, sha256_file
 
 LOCAL_DATA = REPO / "data"  # rebuilt datasets, downloads and the parse cache (git-ignored)
 
@@ -130,7 +130,7 @@ def ensure_rebuilt(hapt_src: Path, out: Path | None = None, *, log=print) -> Pat
     labels = Path(hapt_src) / "RawData" / "labels.txt"
     if prov_file.exists() and labels.exists():
         prov = read_provenance(out)
-        if (prov.get("labels_sha256") == _sha256_file(labels)
+        if (prov.get("labels_sha256") == sha256_file(labels)
                 and prov.get("builder_version") == BUILDER_VERSION):
             return out
     log(f"Rebuilding UCI HAR windows from the raw HAPT recordings into {display_path(out)} ...")
@@ -139,45 +139,34 @@ def ensure_rebuilt(hapt_src: Path, out: Path | None = None, *, log=print) -> Pat
 
 
 # ---------------------------------------------------------------------- fetch
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def download(url: str, dest: Path, sha256: str, *, log=print) -> Path:
     """Download `url` to `dest` (atomically) and check its SHA-256."""
     from tqdm import tqdm
 
     dest = Path(dest)
-    if dest.exists() and _sha256_file(dest) == sha256:
+    if dest.exists() and sha256_file(dest) == sha256:
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
     try:
-        try:
-            response = urllib.request.urlopen(url, timeout=60)
-        except (urllib.error.URLError, OSError) as exc:
-            raise HarDataError(f"Could not download {url} ({exc}). {MANUAL_STEPS}") from None
-        total = int(response.headers.get("Content-Length") or 0) or None
-        h = hashlib.sha256()
-        # tqdm (not tqdm.auto): plain text that renders in a terminal and on GitHub.
-        with response, open(tmp, "wb") as fh, tqdm(total=total, unit="B", unit_scale=True,
-                                                     ascii=True, desc=dest.name,
-                                                     file=sys.stdout) as bar:
+        response = urllib.request.urlopen(url, timeout=60)
+    except (urllib.error.URLError, OSError) as exc:
+        raise HarDataError(f"Could not download {url} ({exc}). {MANUAL_STEPS}") from None
+    total = int(response.headers.get("Content-Length") or 0) or None
+    h = hashlib.sha256()
+    # tqdm (not tqdm.auto): plain text that renders in a terminal and on GitHub.
+    try:
+        with response, atomic_open(dest) as fh, tqdm(total=total, unit="B", unit_scale=True,
+                                                     ascii=True, desc=dest.name, file=sys.stdout) as bar:
             for chunk in iter(lambda: response.read(1 << 20), b""):
                 fh.write(chunk)
                 h.update(chunk)
                 bar.update(len(chunk))
-        if h.hexdigest() != sha256:
-            raise HarDataError(
-                f"{dest.name} from {url} has SHA-256 {h.hexdigest()}, expected {sha256}: "
-                f"the download is corrupt or the file changed upstream; not using it. {MANUAL_STEPS}")
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+            if h.hexdigest() != sha256:  # raised inside: the partial file is discarded
+                raise HarDataError(
+                    f"{dest.name} from {url} has SHA-256 {h.hexdigest()}, expected {sha256}: the "
+                    f"download is corrupt or the file changed upstream; not using it. {MANUAL_STEPS}")
+    except OSError as exc:  # the connection dropped mid-way, or the disk is full
+        raise HarDataError(f"Downloading {url} failed part-way ({exc}); nothing was kept. "
+                           f"Run the command again. {MANUAL_STEPS}") from None
     return dest
 
 
@@ -495,13 +484,8 @@ def load_har(root: str | Path | None = None, *, use_cache: bool = True,
     data = validate(root)
     meta = json.dumps({"source": data.source, "fingerprint": data.fingerprint,
                        "provenance": data.provenance})
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_name(f".{cache_file.name}.tmp-{os.getpid()}.npz")
-    try:
-        np.savez(tmp, stat_key=key, meta=meta, **{k: getattr(data, k) for k in _ARRAYS})
-        os.replace(tmp, cache_file)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_open(cache_file) as fh:
+        np.savez(fh, stat_key=key, meta=meta, **{k: getattr(data, k) for k in _ARRAYS})
     return data
 
 

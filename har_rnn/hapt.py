@@ -30,7 +30,7 @@ from scipy import signal as sps
 
 from . import uci_format as uf
 from .errors import HarDataError
-from .paths import display_path
+from .files import display_path
 
 BUILDER_VERSION = "1"
 SOURCE_DESCRIPTION = "rebuilt from UCI HAPT v2.1 raw recordings"

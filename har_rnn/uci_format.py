@@ -5,7 +5,6 @@ the HAPT rebuilder, the synthetic test datasets) takes its names from here.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -98,17 +97,3 @@ def format_official(values: np.ndarray) -> bytes:
 def format_integers(values: np.ndarray) -> bytes:
     """Labels and subjects: one integer per line, as in ``y_train.txt``."""
     return "".join(f"{int(v)}\n" for v in np.asarray(values).ravel()).encode()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

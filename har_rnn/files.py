@@ -1,0 +1,53 @@
+"""Small file helpers every module shares: showing paths, hashing, atomic writes.
+
+Notebook outputs and messages must not show machine-specific absolute paths,
+so every path a reader sees goes through `display_path`. Every file the
+project writes goes through `atomic_open`, so an interruption never leaves a
+half-written file behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PATH_VARIABLES = ("HAR_DATA_DIR", "HAR_HAPT_DIR", "HAR_ARTIFACTS_DIR", "HAR_IMAGES_DIR", "HAR_CACHE_DIR")
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """Relative to the repo when inside it; `$HAR_..._DIR/...` when under one of
+    those folders; otherwise as given."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved.is_relative_to(REPO):
+        return str(resolved.relative_to(REPO)) or "."
+    for var in PATH_VARIABLES:
+        base = os.environ.get(var)
+        if base and resolved.is_relative_to(Path(base).resolve()):
+            rest = resolved.relative_to(Path(base).resolve())
+            return f"${var}" + (f"/{rest}" if str(rest) != "." else "")
+    return str(path)
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike):
+    """Open a temporary file beside ``path``; rename it over ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
