@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from har_rnn.models import RNNClassifier
+from har_rnn.training import (evaluate, fit, make_loader, set_seed, subject_validation_split,
+                              train_one_epoch)
+from test_models import check_cell_shape
+
+
+def easy_task(n, seed, steps=24):
+    """3 classes: channel 0 carries a constant offset of -1, 0 or +1 under unit noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = rng.normal(scale=0.5, size=(n, steps, 9)).astype(np.float32)
+    X[:, :, 0] += (y - 1)[:, None]
+    return X, y
+
+
+def train_easy(seed=0, epochs=6, **kwargs):
+    X_tr, y_tr = easy_task(600, 1)
+    X_val, y_val = easy_task(300, 2)
+    set_seed(seed)
+    model = RNNClassifier(hidden_size=16, num_classes=3)
+    history, best_state = fit(model, X_tr, y_tr, X_val, y_val, epochs=epochs, lr=1e-2,
+                              batch_size=32, clip_norm=1.0, seed=seed, device="cpu", **kwargs)
+    return model, history, best_state, (X_val, y_val)
+
+
+def test_training_module_is_in_cell_shape():
+    check_cell_shape("training")
+
+
+def test_set_seed_repeats_random_numbers():
+    set_seed(3)
+    a = (torch.rand(3), np.random.rand(3))
+    set_seed(3)
+    b = (torch.rand(3), np.random.rand(3))
+    assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_subject_split_holds_out_whole_subjects():
+    subjects = np.repeat(np.arange(1, 22), 10)
+    train_idx, val_idx = subject_validation_split(subjects, 4, seed=0)
+    assert set(subjects[train_idx]).isdisjoint(subjects[val_idx])
+    assert len(set(subjects[val_idx])) == 4
+    assert sorted(np.concatenate([train_idx, val_idx])) == list(range(len(subjects)))
+    again = subject_validation_split(subjects, 4, seed=0)
+    assert np.array_equal(again[1], val_idx)
+    with pytest.raises(ValueError):
+        subject_validation_split(subjects, 21, seed=0)
+
+
+def test_loader_order_depends_only_on_the_seed():
+    X, y = np.zeros((50, 4, 9), np.float32), np.arange(50)
+    order = lambda seed: torch.cat([yb for _, yb in make_loader(X, y, 8, True, seed)]).tolist()
+    assert order(1) == order(1) != order(2)
+    assert sorted(order(1)) == list(range(50))
+    assert torch.cat([yb for _, yb in make_loader(X, y, 8, False)]).tolist() == list(range(50))
+
+
+def test_gradient_clipping_bounds_the_step():
+    X, y = easy_task(64, 0)
+    model = RNNClassifier(hidden_size=8, num_classes=3)
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    train_one_epoch(model, make_loader(X, y, 64, False), optimizer, nn.CrossEntropyLoss(), clip_norm=0.01)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert (after - before).norm() <= 0.01 + 1e-6     # one SGD step, lr 1: step = clipped gradient
+
+
+def test_evaluate():
+    X, y = easy_task(100, 0)
+    model = RNNClassifier(hidden_size=8, num_classes=3)
+    result = evaluate(model, X, y, batch_size=32)
+    assert set(result) == {"loss", "accuracy", "macro_f1", "predictions"}
+    assert result["predictions"].shape == (100,)
+    assert result["accuracy"] == pytest.approx((result["predictions"] == y).mean())
+    logits = model(torch.as_tensor(X))
+    assert result["loss"] == pytest.approx(nn.functional.cross_entropy(logits, torch.as_tensor(y)).item(), rel=1e-5)
+
+
+def test_fit_learns_an_easy_task_and_keeps_the_best_epoch(capsys):
+    model, history, best_state, (X_val, y_val) = train_easy()
+    assert history.val_acc.max() >= 0.97
+    assert len(capsys.readouterr().out.strip().splitlines()) == len(history) == 6
+    # the model holds the weights of the best validation epoch
+    assert evaluate(model, X_val, y_val)["accuracy"] == history.val_acc.max()
+    assert history.attrs["best_epoch"] == history.epoch[history.val_acc.idxmax()]
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, best_state[k])
+
+
+def test_fit_is_reproducible():
+    _, h1, _, _ = train_easy(seed=5, epochs=3)
+    _, h2, _, _ = train_easy(seed=5, epochs=3)
+    _, h3, _, _ = train_easy(seed=6, epochs=3)
+    numbers = ["train_loss", "train_acc", "val_loss", "val_acc"]
+    assert h1[numbers].equals(h2[numbers])
+    assert not h1[numbers].equals(h3[numbers])
+
+
+def test_early_stopping(capsys):
+    X, y = easy_task(100, 0)
+    model = RNNClassifier(hidden_size=8, num_classes=3)
+    history, _ = fit(model, X, y, X, y, epochs=10, lr=0.0, batch_size=50, clip_norm=None,
+                     patience=2, seed=0, device="cpu")
+    assert len(history) == 3       # lr 0: nothing improves after epoch 1
+    assert "stopping" in capsys.readouterr().out
+
+
+def test_cosine_schedule_decays_the_learning_rate():
+    _, history, _, _ = train_easy(epochs=4, schedule="cosine")
+    assert history.lr.is_monotonic_decreasing and history.lr.iloc[0] == 1e-2
