@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
-import io
 import json
 import os
 import platform
@@ -34,11 +33,11 @@ import sklearn
 import torch
 
 from .errors import ArtifactError
+from .files import REPO, atomic_open, display_path, sha256_file
 from .models import RNNClassifier
 from .uci_format import ACTIVITIES, CHANNELS, WINDOW
 
 FORMAT_VERSION = 1
-REPO = Path(__file__).resolve().parent.parent
 ARRAY_FILES = ("X_train_std.npy", "y_train.npy", "subjects_train.npy",
                "X_test_std.npy", "y_test.npy", "subjects_test.npy")
 CSV_FILES = ("har_train_standardized.csv", "har_test_standardized.csv")
@@ -57,37 +56,10 @@ def artifacts_dir() -> Path:
     return Path(os.environ.get("HAR_ARTIFACTS_DIR") or REPO / "artifacts")
 
 
-def _show(path: Path) -> str:
-    """A path for messages: relative to the repo, never an absolute machine path."""
-    path = Path(path).resolve()
-    with contextlib.suppress(ValueError):
-        return str(path.relative_to(REPO))
-    env = os.environ.get("HAR_ARTIFACTS_DIR")
-    if env:
-        with contextlib.suppress(ValueError):
-            return str(Path("$HAR_ARTIFACTS_DIR") / path.relative_to(Path(env).resolve()))
-    return path.name
-
-
 # --- writing ------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _atomic_open(path: Path):
-    """Open a temporary file beside ``path``; rename it over ``path`` only on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            yield fh
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _write_json(path: Path, obj) -> None:
-    with _atomic_open(path) as fh:
+    with atomic_open(path) as fh:
         fh.write((json.dumps(obj, indent=2) + "\n").encode())
 
 
@@ -129,7 +101,7 @@ def _write_csv(path: Path, X: np.ndarray, y: np.ndarray, subjects: np.ndarray,
     columns = ["label", "subject"] + [f"{c}_t{t:03d}" for c in CHANNELS for t in range(WINDOW)]
     # (N, T, C) -> (N, C, T): all 128 steps of one channel, then the next channel
     flat = np.asarray(X).transpose(0, 2, 1).reshape(len(X), -1)
-    with _atomic_open(path) as fh:
+    with atomic_open(path) as fh:
         fh.write((",".join(columns) + "\n").encode())
         for i in range(0, len(X), chunk):
             prefix = [f"{ACTIVITIES[int(k)]},{int(s)}"
@@ -160,7 +132,7 @@ def save_standardized(dir, X_train_std, y_train, subjects_train, X_test_std, y_t
               "y_test": np.asarray(y_test, dtype=np.int64),
               "subjects_test": np.asarray(subjects_test, dtype=np.int64)}
     for name, arr in arrays.items():
-        with _atomic_open(dir / f"{name}.npy") as fh:
+        with atomic_open(dir / f"{name}.npy") as fh:
             np.save(fh, arr, allow_pickle=False)
     _write_csv(dir / CSV_FILES[0], arrays["X_train_std"], arrays["y_train"], arrays["subjects_train"])
     _write_csv(dir / CSV_FILES[1], arrays["X_test_std"], arrays["y_test"], arrays["subjects_test"])
@@ -188,14 +160,6 @@ def _plain(obj):
     return obj
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _arrays_fingerprint(file_hashes: dict[str, str]) -> str:
     """One sha256 over the six standardized .npy files (their names and hashes)."""
     text = "".join(f"{name} {file_hashes[name]}\n" for name in ARRAY_FILES)
@@ -219,7 +183,7 @@ def save_checkpoint(path, model, *, train_config, stats, data_info, metrics, see
     _remove_manifest(dir)
     missing = [n for n in ARRAY_FILES if not (dir / n).exists()]
     if missing:
-        raise ArtifactError(f"{_show(dir)} has no {', '.join(missing)}: "
+        raise ArtifactError(f"{display_path(dir)} has no {', '.join(missing)}: "
                             "call save_standardized before save_checkpoint.")
     n_train = len(np.load(dir / "y_train.npy"))
     n_test = len(np.load(dir / "y_test.npy"))
@@ -240,7 +204,7 @@ def save_checkpoint(path, model, *, train_config, stats, data_info, metrics, see
                      "numpy": np.__version__, "sklearn": sklearn.__version__},
         "created": _utc_now(),
     }
-    with _atomic_open(path) as fh:
+    with atomic_open(path) as fh:
         torch.save(checkpoint, fh)
     write_manifest(dir, checkpoint["data"])
 
@@ -251,7 +215,7 @@ def write_manifest(dir, data_info) -> None:
     files = {}
     for name in ALL_FILES:
         if not (dir / name).exists():
-            raise ArtifactError(f"{_show(dir / name)} is missing: cannot complete the artifacts. {RERUN}")
+            raise ArtifactError(f"{display_path(dir / name)} is missing: cannot complete the artifacts. {RERUN}")
         files[name] = {"bytes": (dir / name).stat().st_size, "sha256": sha256_file(dir / name)}
     _write_json(dir / MANIFEST_FILE, {
         "format_version": FORMAT_VERSION,
@@ -265,18 +229,18 @@ def write_manifest(dir, data_info) -> None:
 
 def _read_manifest(dir: Path) -> dict:
     if not dir.is_dir():
-        raise ArtifactError(f"No artifacts folder {_show(dir)}/. Run notebook 02 (make run) first.")
+        raise ArtifactError(f"No artifacts folder {display_path(dir)}/. Run notebook 02 (make run) first.")
     path = dir / MANIFEST_FILE
     if not path.exists():
-        raise ArtifactError(f"{_show(path)} is missing: notebook 02 did not finish writing the "
+        raise ArtifactError(f"{display_path(path)} is missing: notebook 02 did not finish writing the "
                             "artifacts. Run notebook 02 (make run) first.")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         manifest["files"], manifest["data"]["fingerprint"], manifest["artifacts_fingerprint"]
     except (ValueError, KeyError, TypeError):
-        raise ArtifactError(f"{_show(path)} is corrupt. {RERUN}") from None
+        raise ArtifactError(f"{display_path(path)} is corrupt. {RERUN}") from None
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise ArtifactError(f"The artifacts in {_show(dir)}/ have format version "
+        raise ArtifactError(f"The artifacts in {display_path(dir)}/ have format version "
                             f"{manifest.get('format_version')}, this code reads version "
                             f"{FORMAT_VERSION}: they are from another version: re-run notebook 02 (make run).")
     return manifest
@@ -286,21 +250,21 @@ def _check_files(dir: Path, manifest: dict) -> None:
     for name in ALL_FILES:
         path, entry = dir / name, manifest["files"].get(name)
         if entry is None:
-            raise ArtifactError(f"{_show(dir / MANIFEST_FILE)} does not list {name}. {RERUN}")
+            raise ArtifactError(f"{display_path(dir / MANIFEST_FILE)} does not list {name}. {RERUN}")
         if not path.exists():
-            raise ArtifactError(f"{_show(path)} is missing. {RERUN}")
+            raise ArtifactError(f"{display_path(path)} is missing. {RERUN}")
         size = path.stat().st_size
         if size != entry["bytes"]:
-            raise ArtifactError(f"{_show(path)} is truncated/corrupt: {size:,} bytes, the manifest "
+            raise ArtifactError(f"{display_path(path)} is truncated/corrupt: {size:,} bytes, the manifest "
                                 f"says {entry['bytes']:,}. {RERUN}")
         if sha256_file(path) != entry["sha256"]:
-            raise ArtifactError(f"{_show(path)} is corrupt or was modified after notebook 02 "
+            raise ArtifactError(f"{display_path(path)} is corrupt or was modified after notebook 02 "
                                 f"wrote it (sha256 differs from the manifest). {RERUN}")
 
 
 def _check_data(dir: Path, fingerprint: str, expected: str | None) -> None:
     if expected is not None and fingerprint != expected:
-        raise ArtifactError(f"The artifacts in {_show(dir)}/ are from another dataset/version: "
+        raise ArtifactError(f"The artifacts in {display_path(dir)}/ are from another dataset/version: "
                             f"re-run notebook 02 (make run). (They were made from data "
                             f"{fingerprint[:12]}..., the data loaded now is {expected[:12]}...)")
 
@@ -310,16 +274,16 @@ def _load_checkpoint(path: Path, manifest: dict) -> dict:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         version = checkpoint["format_version"]
     except Exception as err:    # any unpickling failure means the same thing to the reader
-        raise ArtifactError(f"{_show(path)} is unreadable ({type(err).__name__}). {RERUN}") from None
+        raise ArtifactError(f"{display_path(path)} is unreadable ({type(err).__name__}). {RERUN}") from None
     missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint]
     if missing:
-        raise ArtifactError(f"{_show(path)} lacks {', '.join(missing)}: it was not written by "
+        raise ArtifactError(f"{display_path(path)} lacks {', '.join(missing)}: it was not written by "
                             f"save_checkpoint. {RERUN}")
     if version != FORMAT_VERSION:
-        raise ArtifactError(f"{_show(path)} has format version {version}, this code reads "
+        raise ArtifactError(f"{display_path(path)} has format version {version}, this code reads "
                             f"{FORMAT_VERSION}: it is from another version: re-run notebook 02 (make run).")
     if checkpoint.get("artifacts_fingerprint") != manifest["artifacts_fingerprint"]:
-        raise ArtifactError(f"{_show(path)} does not match the arrays in {_show(path.parent)}/ "
+        raise ArtifactError(f"{display_path(path)} does not match the arrays in {display_path(path.parent)}/ "
                             "(it was trained on other standardized data). Re-run notebook 02 "
                             "(make run) so that model and arrays are written together.")
     return checkpoint
@@ -329,12 +293,12 @@ def _build_model(checkpoint: dict, path: Path) -> RNNClassifier:
     try:
         model = RNNClassifier(**checkpoint["model_config"])
     except (KeyError, TypeError, ValueError) as err:
-        raise ArtifactError(f"{_show(path)} has a model config this code cannot build "
+        raise ArtifactError(f"{display_path(path)} has a model config this code cannot build "
                             f"({err}). {RERUN}") from None
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except (KeyError, RuntimeError):
-        raise ArtifactError(f"{_show(path)}: the saved weights do not fit the model "
+        raise ArtifactError(f"{display_path(path)}: the saved weights do not fit the model "
                             f"{checkpoint['model_config']}. {RERUN}") from None
     return model.eval()
 
@@ -361,7 +325,7 @@ def load_artifacts(dir=None, expected_data_fingerprint=None) -> SimpleNamespace:
         try:
             arrays[name[:-4]] = np.load(dir / name, allow_pickle=False)
         except ValueError:
-            raise ArtifactError(f"{_show(dir / name)} is truncated/corrupt. {RERUN}") from None
+            raise ArtifactError(f"{display_path(dir / name)} is truncated/corrupt. {RERUN}") from None
     std = checkpoint["standardization"]
     return SimpleNamespace(
         **arrays, model=model, checkpoint=checkpoint,

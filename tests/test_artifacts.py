@@ -13,6 +13,12 @@ from har_rnn.uci_format import ACTIVITIES, CHANNELS
 DATA_INFO = {"source": "synthetic", "fingerprint": "f" * 64}
 
 
+@pytest.fixture(autouse=True)
+def artifacts_env(tmp_path, monkeypatch):
+    """Messages show paths under $HAR_ARTIFACTS_DIR as such, never the machine's tmp path."""
+    monkeypatch.setenv("HAR_ARTIFACTS_DIR", str(tmp_path))
+
+
 def make_arrays(seed=0, n_train=30, n_test=12):
     rng = np.random.default_rng(seed)
     return dict(X_train_std=rng.normal(size=(n_train, 128, 9)).astype(np.float32),
@@ -48,6 +54,7 @@ def error(folder, **kwargs):
         art.load_artifacts(folder, **kwargs)
     message = str(info.value)
     assert str(folder.parent) not in message, "no absolute machine paths in messages"
+    assert "$HAR_ARTIFACTS_DIR/" in message
     return message
 
 
