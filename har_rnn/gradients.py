@@ -3,7 +3,6 @@
 Do not edit: change the notebook cells marked `#| export gradients` and re-run
 the export (`make export`)."""
 
-import numpy as np
 import torch
 from torch import nn
 

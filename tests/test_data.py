@@ -1,7 +1,6 @@
 """The data layer: locating, parsing, validating, caching, fetching."""
 import hashlib
 import io
-import os
 import zipfile
 from pathlib import Path
 

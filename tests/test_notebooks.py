@@ -12,7 +12,6 @@ artifacts/ are never touched.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
