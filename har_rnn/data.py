@@ -35,7 +35,7 @@ import numpy as np
 
 from . import uci_format as fmt
 from .errors import HarDataError
-from .files import REPO, atomic_open, display_path, sha256_file
+from .files import REPO, atomic_open, display_path, replace_dir, sha256_file
 
 LOCAL_DATA = REPO / "data"  # rebuilt datasets, downloads and the parse cache (git-ignored)
 
@@ -139,7 +139,7 @@ def ensure_rebuilt(hapt_src: Path, out: Path | None = None, *, log=print) -> Pat
 
 
 # ---------------------------------------------------------------------- fetch
-def download(url: str, dest: Path, sha256: str, *, log=print) -> Path:
+def download(url: str, dest: Path, sha256: str) -> Path:
     """Download `url` to `dest` (atomically) and check its SHA-256."""
     from tqdm import tqdm
 
@@ -223,9 +223,7 @@ def extract_official_zip(zip_path: Path, out: Path, *, inner_sha256: str | None 
             raise HarDataError(f"{display_path(zip_path)} holds no UCI HAR folder "
                                f"(train/ and test/). {MANUAL_STEPS}")
         validate(root)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(root, out)
+        replace_dir(root, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -234,11 +232,11 @@ def extract_official_zip(zip_path: Path, out: Path, *, inner_sha256: str | None 
 def fetch(out: Path | None = None, *, hapt: bool = False, log=print) -> Path:
     """Download and unpack the official dataset (or, with `hapt`, rebuild from HAPT)."""
     if hapt:
-        zip_path = download(HAPT_URL, LOCAL_DATA / "downloads" / "hapt.zip", HAPT_SHA256, log=log)
+        zip_path = download(HAPT_URL, LOCAL_DATA / "downloads" / "hapt.zip", HAPT_SHA256)
         return ensure_rebuilt(zip_path, out, log=log)
     out = Path(out) if out else REPO / fmt.DATASET_FOLDER_NAME
     log(f"Downloading the official UCI HAR zip ({UCI_HAR_SIZE / 1e6:.0f} MB) ...")
-    zip_path = download(UCI_HAR_URL, LOCAL_DATA / "downloads" / "uci-har.zip", UCI_HAR_SHA256, log=log)
+    zip_path = download(UCI_HAR_URL, LOCAL_DATA / "downloads" / "uci-har.zip", UCI_HAR_SHA256)
     extract_official_zip(zip_path, out)
     log(f"Unpacked into {display_path(out)}")
     return out
@@ -463,29 +461,33 @@ def _cache_file(root: Path) -> Path:
 _ARRAYS = ("X_train", "y_train", "subjects_train", "X_test", "y_test", "subjects_test")
 
 
+def _read_cache(root: Path, *, arrays: bool) -> tuple[dict, dict] | None:
+    """(meta, arrays) from the parse cache if it matches the files now; else None."""
+    try:
+        with np.load(_cache_file(root), allow_pickle=False) as z:
+            if str(z["stat_key"]) != _stat_key(root):
+                return None
+            return json.loads(str(z["meta"])), ({k: z[k] for k in _ARRAYS} if arrays else {})
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None  # missing or damaged: parsed (and rewritten) again
+
+
 def load_har(root: str | Path | None = None, *, use_cache: bool = True,
              allow_download: bool = True, log=print) -> HarData:
     """Load (and on first use validate and cache) the UCI HAR windows."""
     root = resolve(root, allow_download=allow_download, log=log)
     if not use_cache:
         return validate(root)
-    key = _stat_key(root)
-    cache_file = _cache_file(root)
-    if cache_file.exists():
-        try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                if str(z["stat_key"]) == key:
-                    meta = json.loads(str(z["meta"]))
-                    return HarData(**{k: z[k] for k in _ARRAYS}, source=meta["source"],
-                                   fingerprint=meta["fingerprint"], root=Path(root),
-                                   provenance=meta["provenance"])
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            pass  # a damaged cache is simply rebuilt
+    cached = _read_cache(root, arrays=True)
+    if cached is not None:
+        meta, arrays = cached
+        return HarData(**arrays, source=meta["source"], fingerprint=meta["fingerprint"],
+                       root=Path(root), provenance=meta["provenance"])
     data = validate(root)
     meta = json.dumps({"source": data.source, "fingerprint": data.fingerprint,
                        "provenance": data.provenance})
-    with atomic_open(cache_file) as fh:
-        np.savez(fh, stat_key=key, meta=meta, **{k: getattr(data, k) for k in _ARRAYS})
+    with atomic_open(_cache_file(root)) as fh:
+        np.savez(fh, stat_key=_stat_key(root), meta=meta, **{k: getattr(data, k) for k in _ARRAYS})
     return data
 
 
@@ -503,14 +505,8 @@ def current_fingerprint(root: str | Path | None = None) -> str | None:
         found = find_layout(rebuilt_dir())
     if found is None:
         return None
-    cache_file = _cache_file(found)
-    try:
-        with np.load(cache_file, allow_pickle=False) as z:
-            if str(z["stat_key"]) == _stat_key(found):
-                return json.loads(str(z["meta"]))["fingerprint"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        pass
-    return None
+    cached = _read_cache(found, arrays=False)
+    return cached[0]["fingerprint"] if cached else None
 
 
 # --------------------------------------------------------------- standardize

@@ -30,7 +30,7 @@ from scipy import signal as sps
 
 from . import uci_format as uf
 from .errors import HarDataError
-from .files import display_path
+from .files import display_path, replace_dir
 
 BUILDER_VERSION = "1"
 SOURCE_DESCRIPTION = "rebuilt from UCI HAPT v2.1 raw recordings"
@@ -304,21 +304,6 @@ def _looks_replaceable(path: Path) -> bool:
                               or (path / "provenance.json").is_file())
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished build onto `out`; an old `out` is moved aside, then deleted."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old)
-
-
 def _collect_windows(raw: RawSource) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(X, y, subjects) per split, windows ordered by experiment, segment order, then time."""
     segments = read_segments(raw)
@@ -370,7 +355,7 @@ def build_from_hapt(src: str | os.PathLike, out: str | os.PathLike, *,
         counts = {split: _counts(y, subjects) for split, (_, y, subjects) in splits.items()}
         provenance = _provenance(src, labels, counts)
         (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
-        _move_into_place(tmp, out)
+        replace_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log(f"Wrote {counts['train']['windows']} train / {counts['test']['windows']} test windows "
