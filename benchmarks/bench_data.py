@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from har_rnn import data, uci_format as fmt  # noqa: E402
+from har_rnn import data, folder, uci_format as fmt  # noqa: E402
 
 
 def timed(fn, repeat=3):
@@ -33,12 +33,12 @@ def timed(fn, repeat=3):
 def main() -> None:
     root = data.resolve(sys.argv[1] if len(sys.argv) > 1 else None, log=print)
     files = [fmt.signal_path(root, s, c) for s in fmt.SPLITS for c in fmt.CHANNELS]
-    print(f"data: {data.read_provenance(root).get('source')} ({data.display_path(root)})")
+    print(f"data: {folder.read_provenance(root).get('source')} ({data.display_path(root)})")
 
     t_loadtxt, ref = timed(lambda: [np.loadtxt(p) for p in files], repeat=1)
-    t_ours_serial, ours = timed(lambda: [data.read_signal_file(p)[0] for p in files])
+    t_ours_serial, ours = timed(lambda: [folder.read_signal_file(p)[0] for p in files])
     assert all(np.array_equal(a, b) for a, b in zip(ref, ours)), "parsers disagree"
-    t_full, _ = timed(lambda: data.parse_folder(root))  # 22 files, 2 threads, checks, hashing
+    t_full, _ = timed(lambda: folder.validate(root))  # 22 files, 2 threads, checks, hashing
 
     with tempfile.TemporaryDirectory() as cache:
         os.environ["HAR_CACHE_DIR"] = cache

@@ -10,21 +10,22 @@ Contents (default ``<repo>/artifacts``, or ``$HAR_ARTIFACTS_DIR``):
   *name*, e.g. ``WALKING``), ``subject``, then ``<channel>_t000`` ...
   ``<channel>_t127`` for each channel in ``CHANNELS`` order, 6 decimals.
 - ``standardization.json``: mean and std per channel, by channel name.
-- ``rnn_har.pth``: the trained model and how it was made (`save_checkpoint`).
-- ``manifest.json``: size and sha256 of every file above. It is written last,
-  so its presence means the set is complete; `load_artifacts` checks it all.
+- ``rnn_har.pth``: the trained model and how it was made (``CHECKPOINT_KEYS``).
+- ``manifest.json``: size and sha256 of every file above; `load_artifacts` checks it all.
 
-Every file is written to a temporary name and renamed into place, so an
-interrupted run never leaves a half-written file behind.
+`save_artifacts` writes the set into a hidden sibling folder, manifest last, then swaps it in whole:
+a killed run leaves the previous set complete (plus that folder, which the next save removes).
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import hashlib
 import json
 import os
 import platform
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -33,11 +34,11 @@ import sklearn
 import torch
 
 from .errors import ArtifactError
-from .files import REPO, atomic_open, display_path, sha256_file
+from .files import REPO, atomic_open, display_path, replace_dir, sha256_file
 from .models import RNNClassifier
 from .uci_format import ACTIVITIES, CHANNELS, WINDOW
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ARRAY_FILES = ("X_train_std.npy", "y_train.npy", "subjects_train.npy",
                "X_test_std.npy", "y_test.npy", "subjects_test.npy")
 CSV_FILES = ("har_train_standardized.csv", "har_test_standardized.csv")
@@ -47,7 +48,7 @@ MANIFEST_FILE = "manifest.json"
 ALL_FILES = ARRAY_FILES + CSV_FILES + (STATS_FILE, CHECKPOINT_FILE)
 CHECKPOINT_KEYS = ("format_version", "state_dict", "model_config", "train_config",
                    "standardization", "data", "artifacts_fingerprint", "metrics", "seed",
-                   "versions", "created")
+                   "provenance", "versions", "created")
 RERUN = "Run notebook 02 (make run) to rebuild it."
 
 
@@ -96,8 +97,7 @@ def format_csv_rows(prefix: list[str], values: np.ndarray, decimals: int = 6) ->
     return rows[rows != 0].tobytes()
 
 
-def _write_csv(path: Path, X: np.ndarray, y: np.ndarray, subjects: np.ndarray,
-               chunk: int = 1024) -> None:
+def _write_csv(path: Path, X: np.ndarray, y: np.ndarray, subjects: np.ndarray, chunk: int = 1024) -> None:
     columns = ["label", "subject"] + [f"{c}_t{t:03d}" for c in CHANNELS for t in range(WINDOW)]
     # (N, T, C) -> (N, C, T): all 128 steps of one channel, then the next channel
     flat = np.asarray(X).transpose(0, 2, 1).reshape(len(X), -1)
@@ -109,133 +109,147 @@ def _write_csv(path: Path, X: np.ndarray, y: np.ndarray, subjects: np.ndarray,
             fh.write(format_csv_rows(prefix, flat[i:i + chunk]))
 
 
-def _remove_manifest(dir: Path) -> None:
-    # Whatever is rewritten, the set is incomplete until the next manifest.
-    with contextlib.suppress(FileNotFoundError):
-        (Path(dir) / MANIFEST_FILE).unlink()
-
-
-def save_standardized(dir, X_train_std, y_train, subjects_train, X_test_std, y_test,
-                      subjects_test, stats, data_info) -> None:
-    """Write the standardized arrays (.npy and .csv) and the standardization stats.
-
-    ``stats``: ``{"mean": (9,), "std": (9,)}`` from the training set;
-    ``data_info``: at least ``{"source": ..., "fingerprint": ...}`` of the dataset.
-    """
-    dir = Path(dir)
-    dir.mkdir(parents=True, exist_ok=True)
-    _remove_manifest(dir)
-    arrays = {"X_train_std": np.asarray(X_train_std, dtype=np.float32),
-              "y_train": np.asarray(y_train, dtype=np.int64),
-              "subjects_train": np.asarray(subjects_train, dtype=np.int64),
-              "X_test_std": np.asarray(X_test_std, dtype=np.float32),
-              "y_test": np.asarray(y_test, dtype=np.int64),
-              "subjects_test": np.asarray(subjects_test, dtype=np.int64)}
-    for name, arr in arrays.items():
-        with atomic_open(dir / f"{name}.npy") as fh:
-            np.save(fh, arr, allow_pickle=False)
-    _write_csv(dir / CSV_FILES[0], arrays["X_train_std"], arrays["y_train"], arrays["subjects_train"])
-    _write_csv(dir / CSV_FILES[1], arrays["X_test_std"], arrays["y_test"], arrays["subjects_test"])
-    _write_json(dir / STATS_FILE, {
-        "channels": list(CHANNELS),
-        "mean": dict(zip(CHANNELS, map(float, np.ravel(stats["mean"])))),
-        "std": dict(zip(CHANNELS, map(float, np.ravel(stats["std"])))),
-        "data": _plain(data_info)})
-
-
 def _plain(obj):
-    """Numpy scalars/arrays and DataFrames -> plain Python (for JSON and weights_only)."""
+    """Numpy values, tensors, Paths, DataFrames -> plain Python (for JSON and weights_only)."""
+    if isinstance(obj, (np.generic, np.ndarray, torch.Tensor)):
+        return _plain(obj.tolist())
+    if obj is None or type(obj) in (bool, int, float, str):
+        return obj
     if hasattr(obj, "to_dict") and hasattr(obj, "columns"):      # a DataFrame
         return _plain(obj.to_dict(orient="records"))
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
     if isinstance(obj, Path):
         return str(obj)
-    return obj
+    raise TypeError(f"cannot store {type(obj).__name__} {obj!r:.40} in the artifacts: use plain values")
 
 
-def _arrays_fingerprint(file_hashes: dict[str, str]) -> str:
+def _as_arrays(**given) -> dict[str, np.ndarray]:
+    arrays = {k: np.asarray(a, dtype=np.float32 if k[0] == "X" else np.int64) for k, a in given.items()}
+    for split in ("train", "test"):
+        X, y, subjects = arrays[f"X_{split}_std"], arrays[f"y_{split}"], arrays[f"subjects_{split}"]
+        if (X.shape[1:] != (WINDOW, len(CHANNELS)) or not y.shape == subjects.shape == (len(X),)
+                or ((y < 0) | (y >= len(ACTIVITIES))).any()):
+            raise ValueError(f"{split}: expected X (N, {WINDOW}, {len(CHANNELS)}), y (N,) of class ids, "
+                             f"subjects (N,); got {X.shape}, {y.shape}, {subjects.shape}")
+    return arrays
+
+
+def _arrays_fingerprint(sha256: dict[str, str]) -> str:
     """One sha256 over the six standardized .npy files (their names and hashes)."""
-    text = "".join(f"{name} {file_hashes[name]}\n" for name in ARRAY_FILES)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256("".join(f"{n} {sha256[n]}\n" for n in ARRAY_FILES).encode()).hexdigest()
 
 
-def _utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+def _leftovers(dir: Path, kind: str) -> list[Path]:
+    """The hidden ``.<name>.<kind>-<pid>`` siblings (kind: new, old) a save uses while it runs."""
+    prefix = f".{dir.name}.{kind}-"
+    with contextlib.suppress(OSError):
+        return sorted(p for p in dir.parent.iterdir()
+                      if p.name.startswith(prefix) and p.name[len(prefix):].isdigit())
+    return []
 
 
-def save_checkpoint(path, model, *, train_config, stats, data_info, metrics, seed) -> None:
-    """Save the trained model as ``rnn_har.pth``, then write ``manifest.json``.
+def _interrupted_swap(dir: Path) -> Path | None:
+    """The previous set if a save was killed between the two renames of `replace_dir`."""
+    dir = dir.resolve()
+    if not os.path.lexists(dir):      # then ".<name>.old-<pid>" and ".<name>.new-<pid>" are both there
+        pids = {p.name.rsplit("-", 1)[1] for p in _leftovers(dir, "new")}
+        return next((p for p in _leftovers(dir, "old") if p.name.rsplit("-", 1)[1] in pids), None)
 
-    Call it after `save_standardized` into the same folder: the checkpoint
-    records a fingerprint of those arrays, and the manifest then seals the set.
-    Only plain Python values and tensors go in, so it loads with
-    ``torch.load(path, weights_only=True)``.
+
+def save_artifacts(dir, *, X_train_std, y_train, subjects_train, X_test_std, y_test, subjects_test,
+                   stats, data_info, model, train_config, metrics, seed, provenance=None) -> None:
+    """Write the whole artifacts set into ``dir``, replacing any previous set in one step.
+
+    ``stats``: ``{"mean": (9,), "std": (9,)}`` of the training set; ``data_info``:
+    at least ``{"source", "fingerprint"}`` of the dataset; ``model``: the trained
+    `RNNClassifier`; ``train_config``: a dict or a dataclass; ``metrics``,
+    ``provenance`` (e.g. how the numbers were computed): dicts of plain values.
     """
-    path = Path(path)
-    dir = path.parent
-    _remove_manifest(dir)
-    missing = [n for n in ARRAY_FILES if not (dir / n).exists()]
-    if missing:
-        raise ArtifactError(f"{display_path(dir)} has no {', '.join(missing)}: "
-                            "call save_standardized before save_checkpoint.")
-    n_train = len(np.load(dir / "y_train.npy"))
-    n_test = len(np.load(dir / "y_test.npy"))
-    checkpoint = {
-        "format_version": FORMAT_VERSION,
+    arrays = _as_arrays(X_train_std=X_train_std, y_train=y_train, subjects_train=subjects_train,
+                        X_test_std=X_test_std, y_test=y_test, subjects_test=subjects_test)
+    if dataclasses.is_dataclass(train_config) and not isinstance(train_config, type):
+        train_config = dataclasses.asdict(train_config)
+    data = {"source": str(data_info["source"]), "fingerprint": str(data_info["fingerprint"])}
+    mean, std = [float(m) for m in np.ravel(stats["mean"])], [float(s) for s in np.ravel(stats["std"])]
+    checkpoint = {           # only plain values and tensors: loads with torch.load(weights_only=True)
+        "format_version": FORMAT_VERSION, "seed": int(seed),
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-        "model_config": _plain(model.config),
-        "train_config": _plain(train_config),
-        "standardization": {"channels": list(CHANNELS),
-                            "mean": [float(m) for m in np.ravel(stats["mean"])],
-                            "std": [float(s) for s in np.ravel(stats["std"])]},
-        "data": {"source": str(data_info["source"]), "fingerprint": str(data_info["fingerprint"]),
-                 "n_train": n_train, "n_test": n_test},
-        "artifacts_fingerprint": _arrays_fingerprint({n: sha256_file(dir / n) for n in ARRAY_FILES}),
-        "metrics": _plain(metrics),
-        "seed": int(seed),
+        "model_config": _plain(model.config), "train_config": _plain(train_config),
+        "standardization": {"channels": list(CHANNELS), "mean": mean, "std": std},
+        "data": {**data, "n_train": len(arrays["y_train"]), "n_test": len(arrays["y_test"])},
+        "artifacts_fingerprint": None,                       # known once the arrays are written
+        "metrics": _plain(metrics), "provenance": _plain(dict(provenance or {})),
         "versions": {"python": platform.python_version(), "torch": str(torch.__version__),
                      "numpy": np.__version__, "sklearn": sklearn.__version__},
-        "created": _utc_now(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    with atomic_open(path) as fh:
+    stats_json = {"channels": list(CHANNELS), "mean": dict(zip(CHANNELS, mean)),
+                  "std": dict(zip(CHANNELS, std)), "data": _plain(data_info)}
+    dir = Path(dir).resolve()                     # a symlinked folder: replace its target
+    dir.parent.mkdir(parents=True, exist_ok=True)
+    if (old := _interrupted_swap(dir)) is not None:
+        os.replace(old, dir)                      # put back the set a killed save had moved aside
+    for leftover in _leftovers(dir, "new") + _leftovers(dir, "old"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    tmp = dir.parent / f".{dir.name}.new-{os.getpid()}"
+    try:
+        tmp.mkdir()
+        _write_set(tmp, arrays, stats_json, checkpoint)
+        replace_dir(tmp, dir)       # the old set stays whole until here (put back if this fails)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_set(dir: Path, arrays: dict, stats_json: dict, checkpoint: dict) -> None:
+    for name, arr in arrays.items():
+        with atomic_open(dir / f"{name}.npy") as fh:
+            np.save(fh, arr, allow_pickle=False)
+    for csv, split in zip(CSV_FILES, ("train", "test")):
+        _write_csv(dir / csv, arrays[f"X_{split}_std"], arrays[f"y_{split}"], arrays[f"subjects_{split}"])
+    _write_json(dir / STATS_FILE, stats_json)
+    hashes = {name: sha256_file(dir / name) for name in ARRAY_FILES}
+    checkpoint["artifacts_fingerprint"] = _arrays_fingerprint(hashes)
+    with atomic_open(dir / CHECKPOINT_FILE) as fh:
         torch.save(checkpoint, fh)
-    write_manifest(dir, checkpoint["data"])
-
-
-def write_manifest(dir, data_info) -> None:
-    """List every artifact with its size and sha256; written last, it marks the set complete."""
-    dir = Path(dir)
-    files = {}
-    for name in ALL_FILES:
-        if not (dir / name).exists():
-            raise ArtifactError(f"{display_path(dir / name)} is missing: cannot complete the artifacts. {RERUN}")
-        files[name] = {"bytes": (dir / name).stat().st_size, "sha256": sha256_file(dir / name)}
-    _write_json(dir / MANIFEST_FILE, {
-        "format_version": FORMAT_VERSION,
-        "created": _utc_now(),
-        "data": {"source": str(data_info["source"]), "fingerprint": str(data_info["fingerprint"])},
-        "artifacts_fingerprint": _arrays_fingerprint({n: files[n]["sha256"] for n in ARRAY_FILES}),
-        "files": files})
+    files = {name: {"bytes": (dir / name).stat().st_size, "sha256": hashes.get(name) or sha256_file(dir / name)}
+             for name in ALL_FILES}
+    _write_json(dir / MANIFEST_FILE, {          # last: it marks the set complete
+        "format_version": FORMAT_VERSION, "created": checkpoint["created"],
+        "data": {k: checkpoint["data"][k] for k in ("source", "fingerprint")},
+        "artifacts_fingerprint": checkpoint["artifacts_fingerprint"], "files": files})
 
 
 # --- reading ------------------------------------------------------------------
 
-def _read_manifest(dir: Path) -> dict:
-    if not dir.is_dir():
-        raise ArtifactError(f"No artifacts folder {display_path(dir)}/. Run notebook 02 (make run) first.")
-    path = dir / MANIFEST_FILE
-    if not path.exists():
-        raise ArtifactError(f"{display_path(path)} is missing: notebook 02 did not finish writing the "
-                            "artifacts. Run notebook 02 (make run) first.")
+@contextlib.contextmanager
+def _reading(path: Path, corrupt=()):
+    """Turn an OSError (or a ``corrupt`` error) while reading ``path`` into one `ArtifactError` line."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        yield
+    except OSError as err:
+        what = f"cannot be read ({err.strerror or type(err).__name__})"
+        what = "is a folder, not a file" if isinstance(err, IsADirectoryError) else what
+        raise ArtifactError(f"{display_path(path)} {what}. {RERUN}") from None
+    except corrupt as err:
+        raise ArtifactError(f"{display_path(path)} is truncated/corrupt ({type(err).__name__}). "
+                            f"{RERUN}") from None
+
+
+def _read_manifest(dir: Path) -> dict:
+    path = dir / MANIFEST_FILE
+    with _reading(path):
+        if not dir.is_dir():
+            raise ArtifactError(f"No artifacts folder {display_path(dir)}/. Run notebook 02 (make run) first.")
+        if not path.exists():
+            raise ArtifactError(f"{display_path(path)} is missing: notebook 02 did not finish writing the "
+                                "artifacts. Run notebook 02 (make run) first.")
+        with open(path, "rb") as fh:
+            text = fh.read()
+    try:
+        manifest = json.loads(text)
         manifest["files"], manifest["data"]["fingerprint"], manifest["artifacts_fingerprint"]
     except (ValueError, KeyError, TypeError):
         raise ArtifactError(f"{display_path(path)} is corrupt. {RERUN}") from None
@@ -251,15 +265,18 @@ def _check_files(dir: Path, manifest: dict) -> None:
         path, entry = dir / name, manifest["files"].get(name)
         if entry is None:
             raise ArtifactError(f"{display_path(dir / MANIFEST_FILE)} does not list {name}. {RERUN}")
-        if not path.exists():
-            raise ArtifactError(f"{display_path(path)} is missing. {RERUN}")
-        size = path.stat().st_size
-        if size != entry["bytes"]:
-            raise ArtifactError(f"{display_path(path)} is truncated/corrupt: {size:,} bytes, the manifest "
-                                f"says {entry['bytes']:,}. {RERUN}")
-        if sha256_file(path) != entry["sha256"]:
-            raise ArtifactError(f"{display_path(path)} is corrupt or was modified after notebook 02 "
-                                f"wrote it (sha256 differs from the manifest). {RERUN}")
+        with _reading(path):
+            if not path.exists():
+                raise ArtifactError(f"{display_path(path)} is missing. {RERUN}")
+            if path.is_dir():
+                raise IsADirectoryError(name)
+            size = path.stat().st_size
+            if size != entry["bytes"]:
+                raise ArtifactError(f"{display_path(path)} is truncated/corrupt: {size:,} bytes, the manifest "
+                                    f"says {entry['bytes']:,}. {RERUN}")
+            if sha256_file(path) != entry["sha256"]:
+                raise ArtifactError(f"{display_path(path)} is corrupt or was modified after notebook 02 "
+                                    f"wrote it (sha256 differs from the manifest). {RERUN}")
 
 
 def _check_data(dir: Path, fingerprint: str, expected: str | None) -> None:
@@ -270,19 +287,18 @@ def _check_data(dir: Path, fingerprint: str, expected: str | None) -> None:
 
 
 def _load_checkpoint(path: Path, manifest: dict) -> dict:
-    try:
+    with _reading(path, corrupt=Exception):    # any unpickling failure means the same to the reader
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        version = checkpoint["format_version"]
-    except Exception as err:    # any unpickling failure means the same thing to the reader
-        raise ArtifactError(f"{display_path(path)} is unreadable ({type(err).__name__}). {RERUN}") from None
+        version = checkpoint.get("format_version")
     missing = [k for k in CHECKPOINT_KEYS if k not in checkpoint]
     if missing:
         raise ArtifactError(f"{display_path(path)} lacks {', '.join(missing)}: it was not written by "
-                            f"save_checkpoint. {RERUN}")
+                            f"save_artifacts. {RERUN}")
     if version != FORMAT_VERSION:
         raise ArtifactError(f"{display_path(path)} has format version {version}, this code reads "
                             f"{FORMAT_VERSION}: it is from another version: re-run notebook 02 (make run).")
-    if checkpoint.get("artifacts_fingerprint") != manifest["artifacts_fingerprint"]:
+    if checkpoint.get("artifacts_fingerprint") != _arrays_fingerprint(
+            {name: manifest["files"][name]["sha256"] for name in ARRAY_FILES}):
         raise ArtifactError(f"{display_path(path)} does not match the arrays in {display_path(path.parent)}/ "
                             "(it was trained on other standardized data). Re-run notebook 02 "
                             "(make run) so that model and arrays are written together.")
@@ -314,6 +330,7 @@ def load_artifacts(dir=None, expected_data_fingerprint=None) -> SimpleNamespace:
     sure the artifacts were made from the data you have now.
     """
     dir = Path(dir) if dir is not None else artifacts_dir()
+    dir = _interrupted_swap(dir) or dir        # a save killed mid-swap: the old set is whole
     manifest = _read_manifest(dir)
     _check_data(dir, manifest["data"]["fingerprint"], expected_data_fingerprint)
     _check_files(dir, manifest)
@@ -322,10 +339,8 @@ def load_artifacts(dir=None, expected_data_fingerprint=None) -> SimpleNamespace:
     model = _build_model(checkpoint, dir / CHECKPOINT_FILE)
     arrays = {}
     for name in ARRAY_FILES:
-        try:
+        with _reading(dir / name, corrupt=(ValueError, EOFError)):
             arrays[name[:-4]] = np.load(dir / name, allow_pickle=False)
-        except ValueError:
-            raise ArtifactError(f"{display_path(dir / name)} is truncated/corrupt. {RERUN}") from None
     std = checkpoint["standardization"]
     return SimpleNamespace(
         **arrays, model=model, checkpoint=checkpoint,

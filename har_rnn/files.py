@@ -1,4 +1,4 @@
-"""Small file helpers every module shares: showing paths, hashing, atomic writes.
+"""Small file helpers every module shares: paths, read errors, hashing, atomic writes.
 
 Notebook outputs and messages must not show machine-specific absolute paths,
 so every path a reader sees goes through `display_path`. Every file the
@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+LOCAL_DATA = REPO / "data"  # rebuilt datasets, downloads and the parse cache (git-ignored)
 PATH_VARIABLES = ("HAR_DATA_DIR", "HAR_HAPT_DIR", "HAR_ARTIFACTS_DIR", "HAR_IMAGES_DIR", "HAR_CACHE_DIR")
 
 
@@ -30,6 +31,17 @@ def display_path(path: str | os.PathLike) -> str:
             rest = resolved.relative_to(Path(base).resolve())
             return f"${var}" + (f"/{rest}" if str(rest) != "." else "")
     return str(path)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """What reading a file ran into, without its (machine-specific) path, for
+    "<display_path> <this>." messages: "is missing", "is a folder, not a file", ..."""
+    if isinstance(exc, FileNotFoundError):
+        return "is missing"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"cannot be read ({' '.join(reason.split())})"
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

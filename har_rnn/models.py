@@ -1,4 +1,4 @@
-"""Generated from 02_Training_a_Vanilla_RNN_for_Activity_Recognition.ipynb by `python -m har_rnn.export`.
+"""Generated from 02_Training_a_Vanilla_RNN_for_Activity_Recognition.ipynb, 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.export`.
 
 Do not edit: change the notebook cells marked `#| export models` and re-run
 the export (`make export`)."""
@@ -14,9 +14,10 @@ RECURRENT_INITS = ("default", "orthogonal", "identity")
 def init_recurrent_weights(rnn, scheme="orthogonal"):
     """Re-initialise the hidden-to-hidden matrices W_hh of every layer.
 
-    PyTorch draws W_hh uniformly from [-1/sqrt(H), 1/sqrt(H)]. An orthogonal
-    (or identity) W_hh neither shrinks nor blows up h when it is applied 128
-    times, so gradients reach the early time steps. GRU and LSTM stack one
+    PyTorch draws W_hh uniformly from [-1/sqrt(H), 1/sqrt(H)], which shrinks
+    most directions of h at every step. An orthogonal (or identity) W_hh keeps
+    the length of h; only tanh' <= 1 still shrinks the gradient (notebook 04,
+    exercise 2, measures how much). GRU and LSTM stack one
     H x H block per gate in W_hh; each block is initialised on its own.
     """
     if scheme not in RECURRENT_INITS:
@@ -66,3 +67,37 @@ class RNNClassifier(nn.Module):
         if isinstance(h_n, tuple):   # the LSTM returns (h_n, c_n)
             h_n = h_n[0]
         return self.head(h_n[-1])    # h_n: (num_layers, B, H); take the last layer
+
+
+class CNNClassifier(nn.Module):
+    """A non-recurrent baseline: three 1-D convolutions over time, then the mean over time."""
+
+    def __init__(self, input_size=9, channels=64, kernel_size=5, num_classes=6):
+        super().__init__()
+        self.config = dict(input_size=input_size, channels=channels, kernel_size=kernel_size,
+                           num_classes=num_classes)
+        layers, width = [], input_size
+        for _ in range(3):
+            layers += [nn.Conv1d(width, channels, kernel_size, padding=kernel_size // 2), nn.ReLU()]
+            width = channels
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(channels, num_classes)
+
+    def forward(self, x):
+        """x: (B, T, input_size) -> logits (B, num_classes)."""
+        features = self.features(x.transpose(1, 2))   # Conv1d wants (B, channels, T)
+        return self.head(features.mean(dim=2))
+
+
+def build_model(kind, config):
+    """The four models this series compares, sized and seeded by `config` (a TrainConfig).
+
+    The gated cells get `config.gated_hidden_size` units (a GRU/LSTM unit has 3/4 times
+    a tanh unit's weights) and orthogonal W_hh blocks; the identity start suits the tanh RNN.
+    """
+    torch.manual_seed(config.seed)                 # the initial weights depend on the seed only
+    if kind == "cnn":
+        return CNNClassifier(channels=config.cnn_channels)
+    if kind == "rnn":
+        return RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
+    return RNNClassifier(hidden_size=config.gated_hidden_size, cell=kind, recurrent_init="orthogonal")

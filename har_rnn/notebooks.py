@@ -4,9 +4,11 @@
     python -m har_rnn.notebooks --out DIR         # execute copies, leave the originals alone
     python -m har_rnn.notebooks --only 02 03 ...  # a subset (still in order)
 
-Parameters reach the notebooks through environment variables read in each
-notebook's first (tagged ``parameters``) cell: HAR_QUICK=1 for a tiny run,
-HAR_DATA_DIR, HAR_ARTIFACTS_DIR, HAR_IMAGES_DIR.
+Every kernel starts with reference numerics (`har_rnn.numerics`), so the
+committed outputs are the same on any x86-64 CPU. `execute(..., parameters=)`
+injects a cell after the notebook's cell tagged ``parameters``, as papermill
+does (the tests pass ``{"QUICK": True}``). Folders come from the environment,
+read by `har_rnn.setup`: HAR_DATA_DIR, HAR_ARTIFACTS_DIR, HAR_IMAGES_DIR.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from .numerics import reference_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,18 +40,31 @@ def _write(nb, out: Path) -> None:
     tmp.replace(out)
 
 
+def inject_parameters(nb, parameters: dict) -> None:
+    """Insert `NAME = value` lines in a new cell after the cell tagged "parameters"."""
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise ValueError(f"expected one cell tagged 'parameters', found {len(tagged)}")
+    source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(tagged[0] + 1, cell)
+
+
 def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800,
-            failed_dir: Path = FAILED_DIR) -> float:
+            failed_dir: Path = FAILED_DIR, parameters: dict | None = None) -> float:
     """Run `path` in a fresh kernel with `cwd` as working directory, save to `out`.
 
-    A notebook that fails is saved to `failed_dir` instead, so the error can be
-    read and a good `out` (e.g. the committed notebook) is never overwritten."""
+    The kernel gets reference numerics. A notebook that fails is saved to
+    `failed_dir` instead, so the error can be read and a good `out` (e.g. the
+    committed notebook) is never overwritten."""
     nb = nbformat.read(path, as_version=4)
+    if parameters:
+        inject_parameters(nb, parameters)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        client.execute(env=reference_env())
     except CellExecutionError:
         _write(nb, failed_dir / path.name)
         raise

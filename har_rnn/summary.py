@@ -1,8 +1,8 @@
 """Each notebook ends by printing its headline numbers in one machine-readable block.
 
-CI re-executes the notebooks and compares these blocks with the committed ones
-(counts exactly, accuracies and F1 scores within 0.5 percentage points), and
-checks the README's results table against them.
+CI re-executes the notebooks under reference numerics and compares these
+blocks with the committed ones exactly (`compare`), and checks the README's
+results table against them and against the seed results.
 """
 from __future__ import annotations
 
@@ -10,12 +10,28 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from .seeds import load_results
+
 MARKER = "Headline numbers (CI re-runs this notebook and compares them):"
 
 
-def publish(numbers: dict) -> None:
-    """Print `numbers` (str / int / float; accuracies and F1 in percent)."""
-    clean = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in numbers.items()}
+PERCENT = ("_acc", "_accuracy", "_f1")
+
+
+def publish(**numbers) -> None:
+    """Print the notebook's headline numbers (str / int / float) in one block.
+
+    Accuracies and F1 scores (keys ending in _acc, _accuracy, _f1) are given as
+    fractions and published in percent; floats are rounded to 2 decimals."""
+    clean = {}
+    for key, value in numbers.items():
+        if isinstance(value, (np.integer, np.floating)):
+            value = value.item()
+        if isinstance(value, float):
+            value = round(100 * value if key.endswith(PERCENT) else value, 2)
+        clean[key] = value
     print(MARKER)
     print(json.dumps(clean, indent=1))
 
@@ -38,47 +54,59 @@ def from_notebook(nb: dict) -> dict | None:
     return None
 
 
-def compare(committed: dict | None, fresh: dict | None) -> list[str]:
+def compare(committed: dict | None, fresh: dict | None, tolerance: float = 0.0) -> list[str]:
     """What moved between two headline blocks (empty list: they agree).
 
-    Counts and strings must match exactly, accuracies/F1 (percent) within 0.5
-    points, `*_log10` values within 0.5, other floats within 5%; timings
-    (`*_seconds`) and selected epochs (`*_epoch`, which can shift by one on
-    other hardware while the accuracy stays put) are not compared."""
+    With reference numerics on an x86-64 CPU a fresh run is bit-identical, so
+    every number must match exactly (`tolerance` 0; only timings, `*_seconds`,
+    are skipped). Where that cannot hold, `tolerance` (in percentage points, from
+    the measured seed spread, `seed_tolerance`) applies to accuracies and F1,
+    and selected epochs and other floats are not compared."""
     if committed is None or fresh is None:
         return ["no headline block in the " + ("committed" if committed is None else "fresh") + " notebook"]
     moved = []
     for key in sorted(set(committed) | set(fresh)):
-        if key.endswith(("_seconds", "_epoch")):  # timings vary; the epoch may shift by one
+        if key.endswith("_seconds"):
             continue
         if key not in committed or key not in fresh:
             moved.append(f"{key} is only in the {'fresh' if key in fresh else 'committed'} run")
             continue
         old, new = committed[key], fresh[key]
-        if isinstance(old, float) or isinstance(new, float):
-            # percent: 0.5 points; log10 ratios: half a decade; anything else: 5%
-            tol = 0.5 if key.endswith(("_accuracy", "_f1", "_pct", "_log10")) else 0.05 * max(abs(old), 1e-9)
-            if abs(new - old) > tol:
-                moved.append(f"{key} moved from {old} to {new} (tolerance {tol:.3g})")
+        if tolerance and (isinstance(old, float) or key.endswith("_epoch")):
+            if key.endswith(PERCENT) and abs(new - old) > tolerance:
+                moved.append(f"{key} moved from {old} to {new} (tolerance {tolerance:.2f} points)")
         elif old != new:
             moved.append(f"{key} changed from {old!r} to {new!r}")
     return moved
 
 
-MODELS = (("rnn", "vanilla RNN", "02"), ("gru", "GRU", "04"), ("lstm", "LSTM", "04"))
+def seed_tolerance(results: dict) -> float:
+    """Three times the largest seed-to-seed std of a test accuracy in the seed results (points)."""
+    stds = [np.std([run["test_acc"] for run in per_seed.values()], ddof=1)
+            for per_seed in results["runs"].values()
+            if all("test_acc" in run for run in per_seed.values()) and len(per_seed) > 1]
+    return 3 * float(max(stds))
+
+
+MODELS = (("rnn", "vanilla RNN", "02"), ("gru", "GRU", "04"), ("lstm", "LSTM", "04"),
+          ("cnn", "1-D CNN (baseline)", "04"))
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def results_table(headlines: dict[str, dict | None]) -> str:
-    """The README's results table, built from the notebooks' headline blocks."""
+def results_table(headlines: dict[str, dict | None], seed_results: dict) -> str:
+    """The README's results table: the notebooks' run (seed 0) and the mean ± std over seeds."""
     by_prefix = {name[:2]: h or {} for name, h in headlines.items()}
-    rows = ["| model | test accuracy | test macro-F1 | training time | notebook |",
-            "|---|---|---|---|---|"]
+    n_seeds = len(seed_results["seeds"])
+    rows = [f"| model | test accuracy, seed 0 | test macro-F1, seed 0 | test accuracy, {n_seeds} seeds "
+            "| parameters | training time | notebook |",
+            "|---|---|---|---|---|---|---|"]
     for key, label, nb in MODELS:
         h = by_prefix.get(nb, {})
         if f"{key}_test_accuracy" not in h:
             continue
+        acc = np.array([run["test_acc"] for run in seed_results["runs"][key].values()])
         rows.append(f"| {label} | {h[f'{key}_test_accuracy']:.2f}% | {h[f'{key}_test_macro_f1']:.2f}% "
+                    f"| {acc.mean():.2f} ± {acc.std(ddof=1):.2f}% | {h.get(f'{key}_parameters', '')} "
                     f"| {h.get(f'{key}_train_seconds', float('nan')):.0f} s | {nb} |")
     source = by_prefix.get("02", {}).get("data_source", "unknown")
     return "\n".join([TABLE_START, *rows, "", f"Data: {source}.", TABLE_END])
@@ -90,7 +118,7 @@ def update_readme(readme: Path, headlines: dict[str, dict | None]) -> bool:
         raise SystemExit(f"{readme.name} has no {TABLE_START} ... {TABLE_END} block")
     before, rest = text.split(TABLE_START, 1)
     after = rest.split(TABLE_END, 1)[1]
-    new = before + results_table(headlines) + after
+    new = before + results_table(headlines, load_results()) + after
     readme.write_text(new, encoding="utf-8")
     return new != text
 

@@ -2,6 +2,7 @@
 
 Each activity has its own frequency and amplitude, so a small model can learn
 it; used by the unit tests and to run the notebooks quickly without real data.
+`failing_read_bytes` simulates a file the OS refuses to read.
 """
 from __future__ import annotations
 
@@ -53,3 +54,15 @@ def make_uci_har(root: Path, *, n_per_class_subject: int = 2, train_subjects=(1,
         "".join(f"{i} {a}\n" for i, a in enumerate(fmt.ACTIVITIES, 1)))
     (base / "provenance.json").write_text(json.dumps({"source": "synthetic test data (tests/synthetic_har.py)"}))
     return base
+
+
+def failing_read_bytes(path: Path, error: OSError):
+    """A `Path.read_bytes` that raises `error` for `path` (with the file name, as the OS
+    does) and reads every other file. Tests run as root, where chmod does not stop reads."""
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.resolve() == Path(path).resolve():
+            raise type(error)(error.errno, error.strerror, str(self))
+        return real(self)
+    return read_bytes

@@ -1,4 +1,11 @@
+import builtins
+import dataclasses
+import errno
+import hashlib
 import json
+import shutil
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,15 +37,14 @@ def make_arrays(seed=0, n_train=30, n_test=12):
 STATS = {"mean": np.linspace(-1, 1, 9), "std": np.linspace(0.5, 2, 9)}
 
 
-def write_set(folder, seed=0, model=None):
+def write_set(folder, seed=0, model=None, **kwargs):
     arrays = make_arrays(seed)
-    art.save_standardized(folder, **arrays, stats=STATS, data_info=DATA_INFO)
     torch.manual_seed(seed)
     model = model or RNNClassifier(hidden_size=8, cell="gru")
-    art.save_checkpoint(folder / art.CHECKPOINT_FILE, model,
-                        train_config={"epochs": 3, "lr": 1e-3}, stats=STATS, data_info=DATA_INFO,
-                        metrics={"val_accuracy": np.float64(0.5), "history": pd.DataFrame({"epoch": [1, 2]})},
-                        seed=seed)
+    kwargs = {"train_config": {"epochs": 3, "lr": 1e-3}, "seed": seed,
+              "metrics": {"val_accuracy": np.float64(0.5), "history": pd.DataFrame({"epoch": [1, 2]})},
+              **kwargs}
+    art.save_artifacts(folder, **arrays, stats=STATS, data_info=DATA_INFO, model=model, **kwargs)
     return arrays, model
 
 
@@ -58,13 +64,25 @@ def error(folder, **kwargs):
     return message
 
 
+def reseal(folder):
+    """Rewrite the manifest for the files as they are now, as if notebook 02 had written them."""
+    path = folder / art.MANIFEST_FILE
+    manifest = json.loads(path.read_text())
+    manifest["files"] = {name: {"bytes": (folder / name).stat().st_size,
+                                "sha256": art.sha256_file(folder / name)} for name in art.ALL_FILES}
+    text = "".join(f"{name} {manifest['files'][name]['sha256']}\n" for name in art.ARRAY_FILES)
+    manifest["artifacts_fingerprint"] = hashlib.sha256(text.encode()).hexdigest()
+    manifest["format_version"] = art.FORMAT_VERSION
+    path.write_text(json.dumps(manifest))
+
+
 def resave_checkpoint(folder, **changes):
     """Edit the checkpoint and reseal the set, as if notebook 02 had written it that way."""
     path = folder / art.CHECKPOINT_FILE
     checkpoint = torch.load(path, weights_only=True)
     checkpoint.update(changes)
     torch.save(checkpoint, path)
-    art.write_manifest(folder, DATA_INFO)
+    reseal(folder)
 
 
 def test_round_trip(saved):
@@ -81,6 +99,7 @@ def test_round_trip(saved):
     assert ck["model_config"] == model.config and ck["seed"] == 0
     assert ck["data"] == {**DATA_INFO, "n_train": 30, "n_test": 12}
     assert ck["metrics"]["history"] == [{"epoch": 1}, {"epoch": 2}]
+    assert ck["train_config"] == {"epochs": 3, "lr": 1e-3} and ck["provenance"] == {}
     assert set(ck["versions"]) == {"python", "torch", "numpy", "sklearn"}
     assert ck["created"].endswith("+00:00")
 
@@ -159,8 +178,8 @@ def test_modified_file(saved):
 def test_unreadable_checkpoint(saved):
     folder = saved[0]
     (folder / art.CHECKPOINT_FILE).write_bytes(b"not a checkpoint")
-    art.write_manifest(folder, DATA_INFO)
-    assert "rnn_har.pth is unreadable" in error(folder)
+    reseal(folder)
+    assert "rnn_har.pth is truncated/corrupt" in error(folder)
 
 
 def test_format_version_mismatch(saved):
@@ -173,11 +192,18 @@ def test_format_version_mismatch(saved):
     assert "rnn_har.pth has format version 99" in error(folder)
 
 
-def test_checkpoint_from_other_arrays(saved):
+def test_checkpoint_from_other_arrays(saved, tmp_path):
     folder = saved[0]
-    art.save_standardized(folder, **make_arrays(seed=1), stats=STATS, data_info=DATA_INFO)
-    assert "did not finish" in error(folder)          # rewriting arrays unseals the set
-    art.write_manifest(folder, DATA_INFO)             # ... even if someone reseals it by hand
+    write_set(tmp_path / "other", seed=1)
+    for name in art.ARRAY_FILES:
+        shutil.copy(tmp_path / "other" / name, folder / name)
+    assert "is corrupt or was modified" in error(folder)   # other arrays do not match the manifest
+    reseal(folder)                                          # ... even if someone reseals it by hand
+    assert "rnn_har.pth does not match the arrays in" in error(folder)
+    manifest = json.loads((folder / art.MANIFEST_FILE).read_text())   # the manifest's own fingerprint
+    checkpoint = torch.load(folder / art.CHECKPOINT_FILE, weights_only=True)  # does not count, the
+    manifest["artifacts_fingerprint"] = checkpoint["artifacts_fingerprint"]   # arrays' hashes do
+    (folder / art.MANIFEST_FILE).write_text(json.dumps(manifest))
     assert "rnn_har.pth does not match the arrays in" in error(folder)
 
 
@@ -200,30 +226,157 @@ def test_checkpoint_loads_with_weights_only(saved):
     assert set(checkpoint) == set(art.CHECKPOINT_KEYS)
 
 
-def test_interrupted_save_leaves_no_partial_files(tmp_path, monkeypatch):
+def test_interrupted_save_keeps_the_previous_set(tmp_path, monkeypatch):
     folder = tmp_path / "artifacts"
-    write_set(folder)
+    arrays, model = write_set(folder)
+    manifest = (folder / art.MANIFEST_FILE).read_bytes()
 
     def broken_save(fh, *args, **kwargs):
         fh.write(b"half a file")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "save", broken_save)
-    (folder / "X_train_std.npy").unlink()
-    with pytest.raises(KeyboardInterrupt):
-        art.save_standardized(folder, **make_arrays(), stats=STATS, data_info=DATA_INFO)
-    names = {p.name for p in folder.iterdir()}
-    assert "X_train_std.npy" not in names and art.MANIFEST_FILE not in names
-    assert not [n for n in names if ".tmp" in n]
-    assert "did not finish" in error(folder)
+    for module, name, replacement, exception in [
+            (np, "save", broken_save, KeyboardInterrupt),
+            (torch, "save", lambda obj, fh: (fh.write(b"partial"), 1 / 0), ZeroDivisionError),
+            (art, "replace_dir", lambda new, out: 1 / 0, ZeroDivisionError)]:
+        with monkeypatch.context() as patch:
+            patch.setattr(module, name, replacement)
+            with pytest.raises(exception):
+                write_set(folder, seed=1)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["artifacts"], "no temporary folders left"
+        assert (folder / art.MANIFEST_FILE).read_bytes() == manifest
+        loaded = art.load_artifacts(folder)
+        assert np.array_equal(loaded.X_test_std, arrays["X_test_std"])
 
+
+def test_failed_swap_puts_the_old_set_back(saved, monkeypatch):
+    folder, arrays, _ = saved
+    real_replace = art.os.replace
+
+    def replace(src, dst):          # the second rename of replace_dir (new -> out) fails
+        if Path(src).name.startswith(".artifacts.new-"):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(art.os, "replace", replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_set(folder, seed=1)
     monkeypatch.undo()
-    art.save_standardized(folder, **make_arrays(), stats=STATS, data_info=DATA_INFO)
-    monkeypatch.setattr(torch, "save", lambda obj, fh: (fh.write(b"partial"), 1 / 0))
-    (folder / art.CHECKPOINT_FILE).unlink()
-    with pytest.raises(ZeroDivisionError):
-        art.save_checkpoint(folder / art.CHECKPOINT_FILE, RNNClassifier(hidden_size=8),
-                            train_config={}, stats=STATS, data_info=DATA_INFO, metrics={}, seed=0)
-    names = {p.name for p in folder.iterdir()}
-    assert art.CHECKPOINT_FILE not in names and art.MANIFEST_FILE not in names
-    assert not [n for n in names if ".tmp" in n]
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["artifacts"]
+    assert np.array_equal(art.load_artifacts(folder).y_train, arrays["y_train"])
+
+
+def test_stale_temporary_folders(saved):
+    """Hidden folders of killed saves never confuse the reader, and the next save removes them."""
+    folder, arrays, _ = saved
+    for name in (".artifacts.new-99999999", ".artifacts.old-99999998"):
+        shutil.copytree(folder, folder.parent / name)
+        (folder.parent / name / "y_test.npy").unlink()
+    (folder.parent / ".artifacts.new-99999997").mkdir()
+    (folder.parent / ".artifacts.new-x").mkdir()            # not ours: left alone
+    (folder.parent / ".artifactsX.new-1").mkdir()
+    assert np.array_equal(art.load_artifacts(folder).y_test, arrays["y_test"])
+    new_arrays, _ = write_set(folder, seed=1)
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".artifacts.new-x", ".artifactsX.new-1",
+                                                               "artifacts"]
+    assert np.array_equal(art.load_artifacts(folder).y_test, new_arrays["y_test"])
+
+
+def test_save_killed_between_the_two_renames(saved):
+    """replace_dir moved the old set aside, then the process died: the old set still loads,
+    and the next save puts it back before writing."""
+    folder, arrays, _ = saved
+    old, new = folder.parent / ".artifacts.old-4242", folder.parent / ".artifacts.new-4242"
+    shutil.copytree(folder, new)
+    folder.rename(old)
+    loaded = art.load_artifacts(folder)
+    assert loaded.dir == old and np.array_equal(loaded.X_train_std, arrays["X_train_std"])
+    assert "No artifacts folder" in error(folder.parent / "elsewhere")
+    write_set(folder, seed=2)
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["artifacts"]
+    assert art.load_artifacts(folder).checkpoint["seed"] == 2
+
+
+def test_train_config_dataclass_and_provenance(tmp_path):
+    @dataclasses.dataclass
+    class TrainConfig:
+        epochs: int = 3
+        betas: tuple = (0.9, 0.999)
+        schedule: str | None = None
+
+    provenance = {"test_accuracy": "argmax over the test set, model from epoch 3", "n": np.int64(5)}
+    write_set(tmp_path / "artifacts", train_config=TrainConfig(), provenance=provenance)
+    ck = torch.load(tmp_path / "artifacts" / art.CHECKPOINT_FILE, weights_only=True)
+    assert ck["train_config"] == {"epochs": 3, "betas": [0.9, 0.999], "schedule": None}
+    assert ck["provenance"] == {"test_accuracy": "argmax over the test set, model from epoch 3", "n": 5}
+    assert type(ck["provenance"]["n"]) is int
+
+
+def test_bad_input_is_refused_before_anything_is_written(tmp_path):
+    folder = tmp_path / "artifacts"
+    with pytest.raises(TypeError, match="cannot store object"):
+        write_set(folder, metrics={"when": object()})
+    arrays = make_arrays()
+    with pytest.raises(ValueError, match="class ids"):
+        art.save_artifacts(folder, **{**arrays, "y_test": arrays["y_test"] - 1}, stats=STATS,
+                           data_info=DATA_INFO, model=RNNClassifier(hidden_size=4), train_config={},
+                           metrics={}, seed=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- reading errors: one line naming the file, never a traceback ------------------
+
+def one_line(folder, name, **kwargs):
+    with pytest.raises(ArtifactError) as info:
+        art.load_artifacts(folder, **kwargs)
+    err = info.value
+    message = str(err)
+    assert "\n" not in message and err.__cause__ is None and err.__suppress_context__
+    assert err._render_traceback_() == [f"ArtifactError: {message}"]
+    assert f"$HAR_ARTIFACTS_DIR/artifacts/{name} " in message, message
+    assert str(folder.parent) not in message
+    return message
+
+
+@pytest.mark.parametrize("name", art.ALL_FILES + (art.MANIFEST_FILE,))
+def test_folder_in_place_of_a_file(saved, name):
+    folder = saved[0]
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    (folder / name / "something").write_text("x")
+    message = one_line(folder, name)
+    assert message == f"$HAR_ARTIFACTS_DIR/artifacts/{name} is a folder, not a file. {art.RERUN}"
+
+
+@pytest.mark.parametrize("name", art.ALL_FILES + (art.MANIFEST_FILE,))
+def test_permission_denied(saved, name, monkeypatch):
+    """Tests run as root, so chmod would not stop the reads: make `open` refuse instead."""
+    real_open = builtins.open
+
+    def refusing_open(file, *args, **kwargs):
+        if str(file).endswith(name):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    message = one_line(saved[0], name)
+    assert message == f"$HAR_ARTIFACTS_DIR/artifacts/{name} cannot be read (Permission denied). {art.RERUN}"
+
+
+@pytest.mark.parametrize("name, function", [("X_test_std.npy", (np, "load")),
+                                            (art.CHECKPOINT_FILE, (torch, "load"))])
+@pytest.mark.parametrize("exception", [OSError(errno.EIO, "Input/output error"), PermissionError(), OSError()])
+def test_io_error_while_loading(saved, name, function, exception, monkeypatch):
+    """The files hash fine, then loading one fails (a disk error, a file replaced meanwhile)."""
+    module, attr = function
+    real = getattr(module, attr)
+
+    def failing(file, *args, **kwargs):
+        if str(file).endswith(name):
+            raise exception
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(module, attr, failing)
+    message = one_line(saved[0], name)
+    reason = exception.strerror or type(exception).__name__
+    assert message == f"$HAR_ARTIFACTS_DIR/artifacts/{name} cannot be read ({reason}). {art.RERUN}"

@@ -1,4 +1,5 @@
 """The data layer: locating, parsing, validating, caching, fetching."""
+import errno
 import hashlib
 import io
 import zipfile
@@ -7,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from har_rnn import data, uci_format as fmt
+from har_rnn import data, downloads, uci_format as fmt
 from har_rnn.errors import HarDataError
-from synthetic_har import make_uci_har, make_windows
+from synthetic_har import failing_read_bytes, make_uci_har, make_windows
 
 
 @pytest.fixture
@@ -134,6 +135,51 @@ def test_broken_dataset_gives_one_clear_error(dataset, case, capsys):
     assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1
 
 
+# Every kind of file validate() reads, and one example of each.
+FILE_KINDS = {
+    "signal file": lambda root: fmt.signal_path(root, "train", "body_gyro_y"),
+    "labels": lambda root: fmt.labels_path(root, "test"),
+    "subjects": lambda root: fmt.subjects_path(root, "train"),
+    "provenance.json": lambda root: root / "provenance.json",
+}
+
+
+def _one_line_naming(exc_info, path, capsys, dataset, words):
+    """The error names the file as display_path shows it, on one line, also on the command line."""
+    message = str(exc_info.value)
+    assert data.display_path(path) + " " + words in message and "\n" not in message
+    assert data.main(["validate", str(dataset)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {message}\n"
+
+
+@pytest.mark.parametrize("kind", FILE_KINDS)
+def test_a_folder_in_place_of_a_dataset_file(dataset, kind, capsys):
+    path = FILE_KINDS[kind](dataset)
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(HarDataError) as info:
+        data.validate(dataset)
+    _one_line_naming(info, path, capsys, dataset, "is a folder, not a file.")
+
+
+UNREADABLE = {
+    "permission denied": PermissionError(errno.EACCES, "Permission denied"),
+    "I/O error": OSError(errno.EIO, "Input/output error"),
+}
+
+
+@pytest.mark.parametrize("error", UNREADABLE)
+@pytest.mark.parametrize("kind", FILE_KINDS)
+def test_an_unreadable_dataset_file(dataset, kind, error, capsys, monkeypatch):
+    path = FILE_KINDS[kind](dataset)
+    monkeypatch.setattr(Path, "read_bytes", failing_read_bytes(path, UNREADABLE[error]))
+    with pytest.raises(HarDataError) as info:
+        data.validate(dataset)
+    _one_line_naming(info, path, capsys, dataset,
+                     f"cannot be read ({UNREADABLE[error].strerror}).")
+
+
 def test_wrong_folder(tmp_path):
     (tmp_path / "photos").mkdir()
     with pytest.raises(HarDataError, match="is not a UCI HAR folder: expected train/ and test/"):
@@ -164,7 +210,7 @@ def test_resolution_order(tmp_path, monkeypatch, no_env):
 def test_no_data_and_no_network_says_what_to_do(tmp_path, monkeypatch, no_env):
     monkeypatch.setattr(data, "REPO", tmp_path)
     monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
-    monkeypatch.setattr(data, "UCI_HAR_URL", "http://127.0.0.1:9/uci-har.zip")  # refused at once
+    monkeypatch.setattr(downloads, "UCI_HAR_URL", "http://127.0.0.1:9/uci-har.zip")  # refused at once
     with pytest.raises(HarDataError, match="Could not download .*Download the dataset by hand"):
         data.load_har()
     assert not (tmp_path / "UCI HAR Dataset").exists()
@@ -174,8 +220,8 @@ def test_no_data_and_no_network_says_what_to_do(tmp_path, monkeypatch, no_env):
 def test_cache_is_used_and_invalidated(dataset, monkeypatch):
     first = data.load_har(dataset)
     calls = []
-    real_parse = data.parse_folder
-    monkeypatch.setattr(data, "parse_folder", lambda root: calls.append(root) or real_parse(root))
+    real_validate = data.validate
+    monkeypatch.setattr(data, "validate", lambda root: calls.append(root) or real_validate(root))
     again = data.load_har(dataset)
     assert calls == [] and again.fingerprint == first.fingerprint
     np.testing.assert_array_equal(again.X_test, first.X_test)
@@ -188,11 +234,46 @@ def test_cache_is_used_and_invalidated(dataset, monkeypatch):
     assert not np.array_equal(changed.X_test, first.X_test)
 
 
-def test_damaged_cache_is_rebuilt(dataset):
-    data.load_har(dataset)
-    for f in data.cache_dir().glob("*.npz"):
-        f.write_bytes(b"garbage")
-    assert data.load_har(dataset).X_train.shape == (48, 128, 9)
+def _garbage(path, monkeypatch):
+    path.write_bytes(b"garbage")
+
+
+def _a_folder(path, monkeypatch):
+    path.unlink()
+    path.mkdir()
+
+
+def _unreadable(path, monkeypatch):
+    real_load = np.load
+
+    def load(file, *args, **kwargs):
+        if Path(file).resolve() == path.resolve():
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_load(file, *args, **kwargs)
+    monkeypatch.setattr(np, "load", load)
+
+
+@pytest.mark.parametrize("damage", [_garbage, _a_folder, _unreadable], ids=["garbage", "a folder", "unreadable"])
+def test_a_broken_cache_is_ignored(dataset, damage, monkeypatch):
+    first = data.load_har(dataset)
+    (cache_file,) = data.cache_dir().glob("*.npz")
+    damage(cache_file, monkeypatch)
+    assert data.current_fingerprint(dataset) is None            # unknown, not a crash
+    notes = []
+    again = data.load_har(dataset, log=notes.append)             # parsed again
+    assert again.fingerprint == first.fingerprint
+    np.testing.assert_array_equal(again.X_train, first.X_train)
+    # Rewritten, unless a folder is in the way: then a note says so (and loading still works).
+    assert bool(notes) == cache_file.is_dir()
+    assert not notes or "could not write the parse cache" in notes[0]
+
+
+def test_cache_that_cannot_be_written_is_not_an_error(dataset, tmp_path, monkeypatch):
+    (tmp_path / "a file").write_text("")
+    monkeypatch.setenv("HAR_CACHE_DIR", str(tmp_path / "a file"))   # cannot hold the cache
+    notes = []
+    assert data.load_har(dataset, log=notes.append).X_train.shape == (48, 128, 9)
+    assert len(notes) == 1 and "could not write the parse cache" in notes[0]
 
 
 # ------------------------------------------------------------- standardize
@@ -218,16 +299,16 @@ def _official_zip(tmp_path, dataset, *, member_prefix="UCI HAR Dataset/") -> tup
     inner_bytes = inner.getvalue()
     outer = tmp_path / "official.zip"
     with zipfile.ZipFile(outer, "w") as z:
-        z.writestr(data.UCI_HAR_INNER_NAME, inner_bytes)
+        z.writestr(downloads.UCI_HAR_INNER_NAME, inner_bytes)
     return outer, hashlib.sha256(outer.read_bytes()).hexdigest(), hashlib.sha256(inner_bytes).hexdigest()
 
 
 def test_fetch_verifies_and_unpacks(tmp_path, dataset, monkeypatch):
     outer, outer_sha, inner_sha = _official_zip(tmp_path, dataset)
     monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
-    monkeypatch.setattr(data, "UCI_HAR_URL", outer.as_uri())
-    monkeypatch.setattr(data, "UCI_HAR_SHA256", outer_sha)
-    monkeypatch.setattr(data, "UCI_HAR_INNER_SHA256", inner_sha)
+    monkeypatch.setattr(downloads, "UCI_HAR_URL", outer.as_uri())
+    monkeypatch.setattr(downloads, "UCI_HAR_SHA256", outer_sha)
+    monkeypatch.setattr(downloads, "UCI_HAR_INNER_SHA256", inner_sha)
     out = data.fetch(tmp_path / "UCI HAR Dataset", log=lambda *a: None)
     assert data.validate(out).fingerprint == data.validate(dataset).fingerprint
     assert not (out / "__MACOSX").exists()
@@ -237,12 +318,12 @@ def test_fetch_verifies_and_unpacks(tmp_path, dataset, monkeypatch):
 def test_fetch_rejects_a_wrong_digest(tmp_path, dataset, monkeypatch):
     outer, outer_sha, _ = _official_zip(tmp_path, dataset)
     monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
-    monkeypatch.setattr(data, "UCI_HAR_URL", outer.as_uri())
-    with pytest.raises(HarDataError, match=f"SHA-256 {outer_sha}, expected {data.UCI_HAR_SHA256}"):
+    monkeypatch.setattr(downloads, "UCI_HAR_URL", outer.as_uri())
+    with pytest.raises(HarDataError, match=f"SHA-256 {outer_sha}, expected {downloads.UCI_HAR_SHA256}"):
         data.fetch(tmp_path / "out", log=lambda *a: None)
     assert not (tmp_path / "out").exists()
-    monkeypatch.setattr(data, "UCI_HAR_SHA256", outer_sha)  # outer fine, inner digest wrong
-    with pytest.raises(HarDataError, match=f"expected {data.UCI_HAR_INNER_SHA256}"):
+    monkeypatch.setattr(downloads, "UCI_HAR_SHA256", outer_sha)  # outer fine, inner digest wrong
+    with pytest.raises(HarDataError, match=f"expected {downloads.UCI_HAR_INNER_SHA256}"):
         data.fetch(tmp_path / "out", log=lambda *a: None)
     assert not (tmp_path / "out").exists()
 
@@ -252,7 +333,7 @@ def test_extraction_refuses_paths_outside_the_target(tmp_path):
     with zipfile.ZipFile(evil, "w") as z:
         z.writestr("../../escaped.txt", b"x")
     with pytest.raises(HarDataError, match="outside the target"):
-        data.extract_official_zip(evil, tmp_path / "out" / "UCI HAR Dataset")
+        downloads.extract_official_zip(evil, tmp_path / "out" / "UCI HAR Dataset")
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "out" / "UCI HAR Dataset").exists()
 
 
@@ -260,7 +341,7 @@ def test_corrupt_zip(tmp_path):
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(HarDataError, match="is not a valid zip"):
-        data.extract_official_zip(bad, tmp_path / "out")
+        downloads.extract_official_zip(bad, tmp_path / "out")
 
 
 def test_current_fingerprint_answers_from_the_cache_only(dataset):

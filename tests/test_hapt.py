@@ -6,6 +6,7 @@ window tells where it was cut), gyro y = a distinct constant per segment.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -20,6 +21,8 @@ import pytest
 from har_rnn import hapt
 from har_rnn import uci_format as uf
 from har_rnn.errors import HarDataError
+from har_rnn.files import display_path
+from synthetic_har import failing_read_bytes
 
 FS = uf.SAMPLE_RATE_HZ
 GRAVITY = np.array([0.0, 0.98, 0.1])
@@ -410,6 +413,42 @@ def test_zip_without_rawdata_mentions_an_inner_zip(tmp_path: Path) -> None:
     assert_build_fails(archive, tmp_path / "out", "outer.zip", "HAPT Data Set.zip")
 
 
+RAW_FILES = ["labels.txt", "acc_exp02_user02.txt", "gyro_exp03_user01.txt"]  # each kind
+UNREADABLE = {"permission denied": PermissionError(errno.EACCES, "Permission denied"),
+              "I/O error": OSError(errno.EIO, "Input/output error")}
+
+
+def assert_one_line_naming(hapt_dir: Path, out: Path, path: Path, words: str,
+                           capsys: pytest.CaptureFixture) -> None:
+    """build-from-hapt fails with one line naming `path` (as display_path shows it)."""
+    from har_rnn import data
+
+    message = str(assert_build_fails(hapt_dir, out, f"{display_path(path)} {words}"))
+    assert "\n" not in message
+    assert data.main(["build-from-hapt", str(hapt_dir), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+
+
+@pytest.mark.parametrize("name", RAW_FILES)
+def test_a_folder_in_place_of_a_raw_file(hapt_dir: Path, tmp_path: Path, name: str,
+                                         capsys: pytest.CaptureFixture) -> None:
+    path = hapt_dir / "RawData" / name
+    path.unlink()
+    path.mkdir()
+    assert_one_line_naming(hapt_dir, tmp_path / "out", path, "is a folder, not a file.", capsys)
+
+
+@pytest.mark.parametrize("error", UNREADABLE)
+@pytest.mark.parametrize("name", RAW_FILES)
+def test_an_unreadable_raw_file(hapt_dir: Path, tmp_path: Path, name: str, error: str,
+                                capsys: pytest.CaptureFixture,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    path = hapt_dir / "RawData" / name
+    monkeypatch.setattr(Path, "read_bytes", failing_read_bytes(path, UNREADABLE[error]))
+    assert_one_line_naming(hapt_dir, tmp_path / "out", path,
+                           f"cannot be read ({UNREADABLE[error].strerror}).", capsys)
+
+
 def test_refuses_to_replace_a_folder_that_is_not_a_dataset(hapt_dir: Path, tmp_path: Path) -> None:
     precious = tmp_path / "precious"
     precious.mkdir()
@@ -485,15 +524,23 @@ def test_real_hapt_matches_the_official_counts(tmp_path: Path) -> None:
         assert provenance["counts"][split]["windows"] == len(y)
 
 
-def test_data_layer_rebuilds_from_har_hapt_dir_once(hapt_dir: Path, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """With only HAR_HAPT_DIR set, load_har() rebuilds into data/ and reuses the build."""
+# --- the data layer's HAPT route (har_rnn.data) ------------------------------
+
+def use_only_hapt(hapt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The data layer with only HAR_HAPT_DIR set and its data/ folder under tmp_path."""
     from har_rnn import data
 
     monkeypatch.delenv("HAR_DATA_DIR", raising=False)
     monkeypatch.setenv("HAR_HAPT_DIR", str(hapt_dir))
     monkeypatch.setattr(data, "REPO", tmp_path / "repo")
     monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "repo" / "data")
+    return data
+
+
+def test_data_layer_rebuilds_from_har_hapt_dir_once(hapt_dir: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """With only HAR_HAPT_DIR set, load_har() rebuilds into data/ and reuses the build."""
+    data = use_only_hapt(hapt_dir, tmp_path, monkeypatch)
     first = data.load_har(log=quiet)
     assert first.source == "rebuilt from UCI HAPT v2.1 raw recordings"
     assert first.root == tmp_path / "repo" / "data" / "uci-har-rebuilt-from-hapt"
@@ -504,3 +551,40 @@ def test_data_layer_rebuilds_from_har_hapt_dir_once(hapt_dir: Path, tmp_path: Pa
     # Later, without HAR_HAPT_DIR, the earlier rebuild is used (no download attempted).
     monkeypatch.delenv("HAR_HAPT_DIR")
     assert data.load_har(log=quiet).fingerprint == first.fingerprint
+
+
+@pytest.mark.parametrize("damage", ["a folder", *UNREADABLE])
+def test_an_unreadable_rebuild_provenance_is_named(hapt_dir: Path, tmp_path: Path, damage: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    data = use_only_hapt(hapt_dir, tmp_path, monkeypatch)
+    provenance = data.load_har(log=quiet).root / "provenance.json"
+    if damage == "a folder":
+        provenance.unlink()
+        provenance.mkdir()
+        words = "is a folder, not a file."
+    else:
+        monkeypatch.setattr(Path, "read_bytes", failing_read_bytes(provenance, UNREADABLE[damage]))
+        words = f"cannot be read ({UNREADABLE[damage].strerror})."
+    with pytest.raises(HarDataError) as info:
+        data.load_har(log=quiet)
+    assert f"{display_path(provenance)} {words}" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_fetch_hapt_reuses_its_earlier_rebuild(hapt_dir: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fetch --hapt` hands the downloaded zip to the rebuild: a second fetch must reuse it."""
+    from har_rnn import data, downloads
+
+    archive = zip_folder(hapt_dir, tmp_path / "served.zip", "HAPT Data Set/")
+    monkeypatch.setattr(downloads, "HAPT_URL", archive.as_uri())   # a local file: no network
+    monkeypatch.setattr(downloads, "HAPT_SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
+    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    builds = []
+    real_build = hapt.build_from_hapt
+    monkeypatch.setattr(hapt, "build_from_hapt", lambda *a, **k: builds.append(a) or real_build(*a, **k))
+    first = data.fetch(hapt=True, log=quiet)
+    assert first == tmp_path / "data" / "uci-har-rebuilt-from-hapt"
+    assert data.validate(first).source == hapt.SOURCE_DESCRIPTION
+    assert data.fetch(hapt=True, log=quiet) == first
+    assert len(builds) == 1, "rebuilt although the HAPT zip had not changed"

@@ -1,0 +1,54 @@
+"""Every setting of the tutorial's training runs, in one place.
+
+Notebook 02 trains with `TrainConfig()` and saves it in the checkpoint;
+notebook 04 rebuilds it from there (`TrainConfig.from_dict`), and notebook 01
+and the seed benchmark use the same validation volunteers. Change a value
+here (or pass it in notebook 02's parameters cell) and every consumer sees it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+SHORT_EPOCHS = 6   # the exercises' short runs (notebooks 02 and 04, benchmarks/train_seeds.py)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    hidden_size: int = 128              # H, the length of the vanilla RNN's hidden state h_t
+    recurrent_init: str = "identity"    # how W_hh starts (notebook 02, section 2)
+    gated_hidden_size: int = 64         # GRU/LSTM units in notebook 04: about the RNN's parameter count
+    cnn_channels: int = 64              # the convolutional baseline's width (notebook 04)
+    epochs: int = 40
+    lr: float = 1e-3                    # Adam's learning rate ...
+    schedule: str | None = "cosine"     # ... decaying to 0 over the epochs (None: constant)
+    batch_size: int = 64
+    clip_norm: float | None = 1.0       # gradient clipping threshold (None: no clipping)
+    seed: int = 0                       # initial weights and batch order
+    # Training volunteers held out for validation: epochs and settings are chosen on them,
+    # never on the test volunteers (2, 4, 9, 10, 12, 13, 18, 20, 24).
+    validation_volunteers: tuple[int, ...] = (8, 17, 21, 25)
+
+    def quick(self) -> "TrainConfig":
+        """A tiny run for the test suite's small synthetic dataset (volunteers 1-8)."""
+        return dataclasses.replace(self, hidden_size=16, gated_hidden_size=8, cnn_channels=8,
+                                   epochs=2, validation_volunteers=(7, 8))
+
+    def short(self) -> "TrainConfig":
+        """The exercises' short runs: at most SHORT_EPOCHS epochs at a constant learning rate."""
+        return dataclasses.replace(self, epochs=min(self.epochs, SHORT_EPOCHS), schedule=None)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """Rebuild a saved config; unknown keys are an error, so a stale checkpoint is noticed."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields {unknown}")
+        values = dict(values)
+        if "validation_volunteers" in values:
+            values["validation_volunteers"] = tuple(values["validation_volunteers"])
+        return cls(**values)

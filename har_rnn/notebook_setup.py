@@ -1,0 +1,36 @@
+"""The one call at the top of every notebook: numerics, plot style, folders."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+from . import numerics
+from .artifacts import artifacts_dir
+
+PLOT_STYLE = {"figure.dpi": 100, "savefig.dpi": 120, "savefig.bbox": "tight",
+              "axes.spines.top": False, "axes.spines.right": False}
+
+
+def setup() -> SimpleNamespace:
+    """Prepare a notebook and return the folders it uses.
+
+    `data_dir` (None: the data layer finds the data, README "The data"),
+    `artifacts` (what notebook 02 writes and 03/04 read) and `images` (the
+    figures the README shows). The test suite points these at temporary
+    folders through the environment; a reader never needs to.
+    """
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+        shell.run_line_magic("config", "InlineBackend.figure_formats = ['png']")  # static, renders on GitHub
+    plt.rcParams.update(PLOT_STYLE)
+    images = Path(os.environ.get("HAR_IMAGES_DIR", "images"))
+    images.mkdir(parents=True, exist_ok=True)
+    print("Numerics:", numerics.apply_in_process())
+    return SimpleNamespace(data_dir=os.environ.get("HAR_DATA_DIR") or None,
+                           hapt_dir=os.environ.get("HAR_HAPT_DIR") or None,
+                           artifacts=artifacts_dir(), images=images)
