@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test data notebooks export bench clean-artifacts
+.PHONY: run test data notebooks export seeds bench clean-artifacts
 
 run: notebooks  ## install, prepare the data, execute all notebooks in place
 
@@ -20,16 +20,20 @@ $(VENV)/.installed: requirements.txt
 data: $(VENV)/.installed  ## find, rebuild or download the dataset and cache it
 	$(PY) -m har_rnn.data prepare
 
-notebooks: data  ## re-execute the notebooks in order, in place (refreshes committed outputs)
+notebooks: data  ## re-execute the notebooks in order, in place, under reference numerics
 	$(PY) -m har_rnn.notebooks --in-place
 
 export: $(VENV)/.installed  ## copy `#| export` notebook cells into har_rnn/
 	$(PY) -m har_rnn.export
 
+seeds: data  ## recompute benchmarks/seed_results.json (every stated comparison, 3 seeds)
+	$(PY) benchmarks/train_seeds.py
+
 bench: data  ## speed and memory benchmarks (see benchmarks/README.md)
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_hapt_build.py
 	$(PY) benchmarks/bench_notebooks.py
+	$(PY) benchmarks/bench_numerics.py
 
 clean-artifacts:
 	rm -rf artifacts

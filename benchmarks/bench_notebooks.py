@@ -2,10 +2,12 @@
 
     python benchmarks/bench_notebooks.py [--only 01 02]
 
-Executes the notebooks in order, each in a fresh kernel, into a temporary
-folder (artifacts and images too: the committed files are not touched), on the
-data the data layer resolves (set HAR_HAPT_DIR or HAR_DATA_DIR). Prints the
-wall time per notebook and the peak memory (RSS) of the largest kernel.
+Executes the notebooks as `make notebooks` does (02 before 03 and 04, two
+single-threaded kernels side by side; --sequential for one at a time), each
+in a fresh kernel under reference numerics, into a temporary folder
+(artifacts and images too: the committed files are not touched), on the data
+the data layer resolves (set HAR_HAPT_DIR or HAR_DATA_DIR). Prints the wall
+time per notebook and the peak memory (RSS) of the largest kernel.
 """
 from __future__ import annotations
 
@@ -18,28 +20,29 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from har_rnn.notebooks import execute, tutorial_notebooks  # noqa: E402
+from har_rnn.notebooks import execute, execute_in_stages, tutorial_notebooks  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--sequential", action="store_true", help="one notebook at a time (as before)")
     args = parser.parse_args()
     notebooks = [nb for nb in tutorial_notebooks()
                  if not args.only or any(nb.name.startswith(p) for p in args.only)]
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HAR_ARTIFACTS_DIR"] = os.environ.get("HAR_ARTIFACTS_DIR") or str(Path(tmp) / "artifacts")
         os.environ["HAR_IMAGES_DIR"] = str(Path(tmp) / "images")
-        total = 0.0
-        for nb in notebooks:
-            start = time.perf_counter()
-            execute(nb, Path(tmp) / nb.name, failed_dir=Path(tmp) / "failed")
-            seconds = time.perf_counter() - start  # includes kernel start-up
-            total += seconds
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            print(f"{nb.name[:60]:60s} {seconds:6.1f} s   largest kernel so far {peak:6.0f} MB", flush=True)
-    print(f"{'total':60s} {total:6.1f} s   on {os.cpu_count()} cores")
-
+        if args.sequential:
+            seconds = 0.0
+            for nb in notebooks:
+                seconds += execute(nb, Path(tmp) / nb.name, failed_dir=Path(tmp) / "failed")
+                print(f"  {nb.name}: {seconds:.1f} s so far", flush=True)
+        else:
+            seconds = execute_in_stages(notebooks, lambda nb: Path(tmp) / nb.name,
+                                        failed_dir=Path(tmp) / "failed", log=lambda l: print(l, flush=True))
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{'total (wall time)':60s} {seconds:6.1f} s   largest kernel {peak:6.0f} MB, {os.cpu_count()} cores")
 
 if __name__ == "__main__":
     main()

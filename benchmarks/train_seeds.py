@@ -43,7 +43,7 @@ def main(argv=None) -> int:
     config = TrainConfig()
     data = seeds.prepared_data()
     start = time.perf_counter()
-    runs = seeds.run_all(names, chosen, config, data, log=lambda line: print(line, flush=True))
+    runs = seeds.run_all(names, chosen, config, log=lambda line: print(line, flush=True))
     print(f"{len(names)} runs x {len(chosen)} seeds in {time.perf_counter() - start:.0f} s")
     if args.check:
         committed = seeds.load_results()

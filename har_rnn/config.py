@@ -15,11 +15,11 @@ SHORT_EPOCHS = 6   # the exercises' short runs (notebooks 02 and 04, benchmarks/
 
 @dataclass(frozen=True)
 class TrainConfig:
-    hidden_size: int = 128              # H, the length of the vanilla RNN's hidden state h_t
+    hidden_size: int = 64               # H, the length of the vanilla RNN's hidden state h_t
     recurrent_init: str = "identity"    # how W_hh starts (notebook 02, section 2)
-    gated_hidden_size: int = 64         # GRU/LSTM units in notebook 04: about the RNN's parameter count
-    cnn_channels: int = 64              # the convolutional baseline's width (notebook 04)
-    epochs: int = 40
+    gated_hidden_size: int = 32         # GRU/LSTM units in notebook 04: about the RNN's parameter count
+    cnn_channels: int = 24              # the convolutional baseline's width: about the RNN's parameter count
+    epochs: int = 30
     lr: float = 1e-3                    # Adam's learning rate ...
     schedule: str | None = "cosine"     # ... decaying to 0 over the epochs (None: constant)
     batch_size: int = 64

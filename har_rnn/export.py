@@ -33,7 +33,7 @@ def collect(repo: Path = REPO) -> dict[str, str]:
     sources: dict[str, list[str]] = {}
     for nb_path in sorted(repo.glob("0*.ipynb")):
         cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
-        for cell in cells:
+        for index, cell in enumerate(cells):
             if cell["cell_type"] != "code":
                 continue
             src = "".join(cell["source"])
@@ -42,7 +42,8 @@ def collect(repo: Path = REPO) -> dict[str, str]:
             if not m:
                 continue
             module = m.group(1)
-            blocks.setdefault(module, []).append(body.strip("\n"))
+            marker = f"# notebook {nb_path.name[:2]}, cell {index}"
+            blocks.setdefault(module, []).append(marker + "\n" + body.strip("\n"))
             if nb_path.name not in sources.setdefault(module, []):
                 sources[module].append(nb_path.name)
     return {mod: header(mod, sources[mod]) + "\n" + "\n\n\n".join(b) + "\n"

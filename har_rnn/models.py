@@ -3,14 +3,17 @@
 Do not edit: change the notebook cells marked `#| export models` and re-run
 the export (`make export`)."""
 
+# notebook 02, cell 10
 import torch
 from torch import nn
 
 
+# notebook 02, cell 12
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 RECURRENT_INITS = ("default", "orthogonal", "identity")
 
 
+# notebook 02, cell 14
 def init_recurrent_weights(rnn, scheme="orthogonal"):
     """Re-initialise the hidden-to-hidden matrices W_hh of every layer.
 
@@ -35,6 +38,7 @@ def init_recurrent_weights(rnn, scheme="orthogonal"):
                     block.copy_(torch.eye(rnn.hidden_size))
 
 
+# notebook 02, cell 16
 class RNNClassifier(nn.Module):
     """Read a window step by step; classify it from the last hidden state.
 
@@ -69,6 +73,7 @@ class RNNClassifier(nn.Module):
         return self.head(h_n[-1])    # h_n: (num_layers, B, H); take the last layer
 
 
+# notebook 04, cell 32
 class CNNClassifier(nn.Module):
     """A non-recurrent baseline: three 1-D convolutions over time, then the mean over time."""
 

@@ -11,7 +11,9 @@ kernel and subprocess with `reference_env()`:
   branch Intel documents for Intel and compatible (AMD) CPUs alike;
 - ``ATEN_CPU_CAPABILITY=avx2``: ATen's own kernels at one vector width;
 - ``OPENBLAS_CORETYPE=Haswell``: one OpenBLAS kernel for NumPy/SciPy/sklearn;
-- a fixed thread count (results of threaded reductions depend on it);
+- one thread for torch, MKL and OpenBLAS: results of threaded reductions
+  depend on the thread count, and for models this small a second thread
+  gains little and loses much when the cores are busy;
 - no GPU (``CUDA_VISIBLE_DEVICES=""``), and oneDNN off
   (`apply_in_process`, called by `har_rnn.setup`): the LSTM and Conv1d then
   run on ATen + MKL, which the settings above pin.
@@ -27,7 +29,7 @@ import os
 import platform
 from pathlib import Path
 
-THREADS = 2
+THREADS = 1
 MARKER = "HAR_REFERENCE_NUMERICS"
 REFERENCE = {
     "MKL_CBWR": "COMPATIBLE",

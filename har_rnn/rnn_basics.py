@@ -3,6 +3,7 @@
 Do not edit: change the notebook cells marked `#| export rnn_basics` and re-run
 the export (`make export`)."""
 
+# notebook 01, cell 18
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -56,6 +57,7 @@ def plot_window(x, channels, title=None, *, ylims=None, units=None, axes=None,
     return fig
 
 
+# notebook 01, cell 27
 def rnn_forward_loop(x, W_xh, W_hh, b_xh, b_hh, h0=None):
     """A one-layer tanh RNN, one time step at a time.
 

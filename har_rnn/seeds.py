@@ -110,19 +110,44 @@ def short_run(name: str, config: TrainConfig, d: dict) -> dict:
             "last_train_loss": float(history.train_loss.iloc[-1])}
 
 
-def run_all(names, seeds, config: TrainConfig, d: dict, log=print) -> dict:
-    """{name: {seed: metrics}} for models (MODELS) and short runs (SHORT_RUNS)."""
+_worker_data: dict = {}
+
+
+def _start_worker(data_dir) -> None:
+    from .numerics import apply_in_process
+
+    apply_in_process()                       # oneDNN off and one thread, as in the parent
+    _worker_data.update(prepared_data(data_dir))
+
+
+def _run_one(name: str, config: TrainConfig) -> dict:
+    start = time.perf_counter()
+    result = full_run(name, config, _worker_data) if name in MODELS else short_run(name, config, _worker_data)
+    return {"result": result, "seconds": time.perf_counter() - start}
+
+
+def run_all(names, seeds, config: TrainConfig, data_dir=None, workers: int = 2, log=print) -> dict:
+    """{name: {seed: metrics}} for models (MODELS) and short runs (SHORT_RUNS).
+
+    Runs go to `workers` processes, each single-threaded with the parent's
+    environment (reference numerics), so each result is the same as a run
+    on its own; the second core only makes the whole faster."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(name, seed) for name in names for seed in seeds]
     runs = {}
-    for name in names:
-        for seed in seeds:
-            cfg = dataclasses.replace(config, seed=seed)
-            start = time.perf_counter()
-            result = full_run(name, cfg, d) if name in MODELS else short_run(name, cfg, d)
-            runs.setdefault(name, {})[str(seed)] = result
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(data_dir,)) as pool:
+        futures = [pool.submit(_run_one, name, dataclasses.replace(config, seed=seed)) for name, seed in jobs]
+        for (name, seed), future in zip(jobs, futures):
+            done = future.result()
+            runs.setdefault(name, {})[str(seed)] = result = done["result"]
             log(f"{name:>22} seed {seed}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()
                                                        if k in ("test_acc", "val_acc", "best_val_acc",
                                                                 "new_volunteers_acc"))
-                + f"  ({time.perf_counter() - start:.0f} s)")
+                + f"  ({done['seconds']:.0f} s)")
     return runs
 
 

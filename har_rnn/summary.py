@@ -105,8 +105,9 @@ def results_table(headlines: dict[str, dict | None], seed_results: dict) -> str:
         if f"{key}_test_accuracy" not in h:
             continue
         acc = np.array([run["test_acc"] for run in seed_results["runs"][key].values()])
+        params = next((h[f"{key}_parameters"] for h in by_prefix.values() if f"{key}_parameters" in h), "")
         rows.append(f"| {label} | {h[f'{key}_test_accuracy']:.2f}% | {h[f'{key}_test_macro_f1']:.2f}% "
-                    f"| {acc.mean():.2f} ± {acc.std(ddof=1):.2f}% | {h.get(f'{key}_parameters', '')} "
+                    f"| {acc.mean():.2f} ± {acc.std(ddof=1):.2f}% | {params} "
                     f"| {h.get(f'{key}_train_seconds', float('nan')):.0f} s | {nb} |")
     source = by_prefix.get("02", {}).get("data_source", "unknown")
     return "\n".join([TABLE_START, *rows, "", f"Data: {source}.", TABLE_END])

@@ -3,6 +3,7 @@
 Do not edit: change the notebook cells marked `#| export training` and re-run
 the export (`make export`)."""
 
+# notebook 02, cell 23
 import random
 import time
 
@@ -14,6 +15,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 
+# notebook 02, cell 25
 def set_seed(seed):
     """Seed Python, NumPy and PyTorch (the initial weights and anything else drawn at random)."""
     random.seed(seed)
@@ -21,6 +23,7 @@ def set_seed(seed):
     torch.manual_seed(seed)
 
 
+# notebook 02, cell 27
 def volunteer_split(subjects, validation_volunteers):
     """Indices of the training windows to fit on and of those of the named validation volunteers.
 
@@ -37,6 +40,7 @@ def volunteer_split(subjects, validation_volunteers):
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
+# notebook 02, cell 30
 def make_loader(X, y, batch_size, shuffle, seed=0):
     """Mini-batches of (windows, labels); the shuffling order depends only on `seed`."""
     dataset = TensorDataset(torch.as_tensor(X, dtype=torch.float32),
@@ -45,6 +49,7 @@ def make_loader(X, y, batch_size, shuffle, seed=0):
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
+# notebook 02, cell 32
 def train_one_epoch(model, loader, optimizer, clip_norm):
     """One pass over `loader`: the mean training loss and accuracy, and every batch's
     gradient norm before clipping."""
@@ -68,6 +73,7 @@ def train_one_epoch(model, loader, optimizer, clip_norm):
     return {"loss": total_loss / seen, "accuracy": correct / seen, "grad_norms": np.array(grad_norms)}
 
 
+# notebook 02, cell 34
 @torch.no_grad()
 def evaluate(model, X, y, batch_size=512):
     """Loss, accuracy, macro-F1 and the predicted classes of `model` on (X, y)."""
@@ -84,6 +90,7 @@ def evaluate(model, X, y, batch_size=512):
             "predictions": predictions}
 
 
+# notebook 02, cell 36
 def fit(model, X_tr, y_tr, X_val, y_val, config, *, verbose=True):
     """Train with Adam as `config` (a TrainConfig) says; keep the epoch with the best
     validation accuracy. Returns the history (one row per epoch); `model` ends up

@@ -18,22 +18,18 @@ numerics.apply_in_process()
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from har_rnn.models import CNNClassifier, RNNClassifier  # noqa: E402
+from har_rnn.config import TrainConfig  # noqa: E402
+from har_rnn.models import build_model  # noqa: E402
 from har_rnn.training import fit  # noqa: E402
 
 rng = np.random.default_rng(0)
-X = rng.standard_normal((384, 128, 9)).astype(np.float32)
+X = rng.standard_normal((192, 128, 9)).astype(np.float32)
 y = rng.integers(0, 6, len(X))
-models = {"rnn": lambda: RNNClassifier(hidden_size=32, cell="rnn", recurrent_init="identity"),
-          "gru": lambda: RNNClassifier(hidden_size=16, cell="gru"),
-          "lstm": lambda: RNNClassifier(hidden_size=16, cell="lstm"),
-          "cnn": lambda: CNNClassifier(channels=16)}
+config = TrainConfig(hidden_size=32, gated_hidden_size=16, cnn_channels=16, epochs=1, batch_size=32)
 hashes = {}
-for name, build in models.items():
-    torch.manual_seed(0)
-    model = build()
-    fit(model, X[:256], y[:256], X[256:], y[256:], epochs=1, lr=1e-3, batch_size=64, clip_norm=1.0,
-        seed=0, device="cpu", verbose=False)
+for name in ("rnn", "gru", "lstm", "cnn"):
+    model = build_model(name, config)
+    fit(model, X[:128], y[:128], X[128:], y[128:], config, verbose=False)
     digest = hashlib.sha256()
     for tensor in model.state_dict().values():
         digest.update(tensor.detach().contiguous().numpy().tobytes())

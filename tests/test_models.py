@@ -1,22 +1,22 @@
+import re
+
 import pytest
 import torch
 
 from har_rnn import export
 from har_rnn.models import RNNClassifier, init_recurrent_weights
 
-NOTEBOOK = "02_Training_a_Vanilla_RNN_for_Activity_Recognition.ipynb"
-
-
 def check_cell_shape(module):
-    """The module must be `header + blocks` exactly as `har_rnn.export` would write it."""
+    """The module is `header + blocks`, each block marked with the notebook cell it came from."""
     text = (export.PACKAGE / f"{module}.py").read_text(encoding="utf-8")
-    head = export.header(module, [NOTEBOOK]) + "\n"
-    assert text.startswith(head)
-    body = text[len(head):]
-    assert body.endswith("\n") and not body.endswith("\n\n")
-    blocks = body[:-1].split("\n\n\n")
-    assert blocks[0].startswith(("import", "from")), "the first cell holds the imports"
+    assert text.startswith('"""Generated from 0')
+    body = text[text.index('"""\n', 3) + 4:]
+    assert body.startswith("\n") and body.endswith("\n") and not body.endswith("\n\n")
+    blocks = re.split(r"\n\n\n(?=# notebook )", body[1:-1])
+    marker, _, first = blocks[0].partition("\n")
+    assert first.startswith(("import", "from")), "the first cell holds the imports"
     for block in blocks:
+        assert re.fullmatch(r"# notebook 0[1-4], cell \d+", block.partition("\n")[0]), block[:60]
         assert block.strip() and block == block.strip("\n"), f"not one cell: {block[:60]!r}"
 
 

@@ -24,7 +24,7 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 
 from har_rnn import export, numerics, seeds, summary
-from har_rnn.notebooks import REPO, execute, tutorial_notebooks
+from har_rnn.notebooks import REPO, execute, execute_in_stages, tutorial_notebooks
 from synthetic_har import make_uci_har
 
 NOTEBOOKS = tutorial_notebooks()
@@ -164,8 +164,7 @@ def real_run(tmp_path_factory):
         mp.delenv("HAR_DATA_DIR", raising=False)
         _run_env(mp, tmp, HAR_HAPT_DIR=HAPT_DIR)
         mp.setenv("HAR_CACHE_DIR", str(REPO / "data" / "cache"))  # reuse the parse cache
-        for name in NAMES:
-            execute(REPO / name, tmp / "executed" / name, failed_dir=tmp / "failed")
+        execute_in_stages(NOTEBOOKS, lambda nb: tmp / "executed" / nb.name, failed_dir=tmp / "failed")
     return tmp
 
 

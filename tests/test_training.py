@@ -1,12 +1,16 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from har_rnn.config import TrainConfig
 from har_rnn.models import RNNClassifier
-from har_rnn.training import (evaluate, fit, make_loader, set_seed, subject_validation_split,
-                              train_one_epoch)
+from har_rnn.training import evaluate, fit, make_loader, set_seed, train_one_epoch, volunteer_split
 from test_models import check_cell_shape
+
+EASY = TrainConfig(epochs=6, lr=1e-2, batch_size=32, clip_norm=1.0, schedule=None)
 
 
 def easy_task(n, seed, steps=24):
@@ -18,14 +22,13 @@ def easy_task(n, seed, steps=24):
     return X, y
 
 
-def train_easy(seed=0, epochs=6, **kwargs):
+def train_easy(seed=0, epochs=6, **changes):
     X_tr, y_tr = easy_task(600, 1)
     X_val, y_val = easy_task(300, 2)
     set_seed(seed)
     model = RNNClassifier(hidden_size=16, num_classes=3)
-    history, best_state = fit(model, X_tr, y_tr, X_val, y_val, epochs=epochs, lr=1e-2,
-                              batch_size=32, clip_norm=1.0, seed=seed, device="cpu", **kwargs)
-    return model, history, best_state, (X_val, y_val)
+    history = fit(model, X_tr, y_tr, X_val, y_val, dataclasses.replace(EASY, seed=seed, epochs=epochs, **changes))
+    return model, history, (X_val, y_val)
 
 
 def test_training_module_is_in_cell_shape():
@@ -40,16 +43,24 @@ def test_set_seed_repeats_random_numbers():
     assert torch.equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
-def test_subject_split_holds_out_whole_subjects():
+def test_volunteer_split_holds_out_exactly_the_named_volunteers():
     subjects = np.repeat(np.arange(1, 22), 10)
-    train_idx, val_idx = subject_validation_split(subjects, 4, seed=0)
+    train_idx, val_idx = volunteer_split(subjects, (8, 17, 21))
+    assert set(subjects[val_idx]) == {8, 17, 21}
     assert set(subjects[train_idx]).isdisjoint(subjects[val_idx])
-    assert len(set(subjects[val_idx])) == 4
     assert sorted(np.concatenate([train_idx, val_idx])) == list(range(len(subjects)))
-    again = subject_validation_split(subjects, 4, seed=0)
-    assert np.array_equal(again[1], val_idx)
+    with pytest.raises(ValueError, match="missing: \\[40\\]"):
+        volunteer_split(subjects, (8, 40))
     with pytest.raises(ValueError):
-        subject_validation_split(subjects, 21, seed=0)
+        volunteer_split(subjects, tuple(range(1, 22)))
+
+
+def test_the_default_validation_volunteers_are_training_volunteers():
+    test_volunteers = {2, 4, 9, 10, 12, 13, 18, 20, 24}
+    assert not set(TrainConfig().validation_volunteers) & test_volunteers
+    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
+    with pytest.raises(ValueError, match="unknown"):
+        TrainConfig.from_dict({**TrainConfig().to_dict(), "n_val_subjects": 4})
 
 
 def test_loader_order_depends_only_on_the_seed():
@@ -65,9 +76,20 @@ def test_gradient_clipping_bounds_the_step():
     model = RNNClassifier(hidden_size=8, num_classes=3)
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
-    train_one_epoch(model, make_loader(X, y, 64, False), optimizer, nn.CrossEntropyLoss(), clip_norm=0.01)
+    result = train_one_epoch(model, make_loader(X, y, 64, False), optimizer, clip_norm=0.01)
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     assert (after - before).norm() <= 0.01 + 1e-6     # one SGD step, lr 1: step = clipped gradient
+    assert result["grad_norms"].shape == (1,) and result["grad_norms"][0] > 0.01   # measured before clipping
+
+
+def test_without_clipping_the_gradient_norm_is_measured_and_the_step_is_unclipped():
+    X, y = easy_task(64, 0)
+    model = RNNClassifier(hidden_size=8, num_classes=3)
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    result = train_one_epoch(model, make_loader(X, y, 64, False), torch.optim.SGD(model.parameters(), lr=1.0),
+                             clip_norm=None)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert (after - before).norm().item() == pytest.approx(result["grad_norms"][0], rel=1e-4)
 
 
 def test_evaluate():
@@ -82,34 +104,24 @@ def test_evaluate():
 
 
 def test_fit_learns_an_easy_task_and_keeps_the_best_epoch(capsys):
-    model, history, best_state, (X_val, y_val) = train_easy()
+    model, history, (X_val, y_val) = train_easy()
     assert history.val_acc.max() >= 0.97
     assert len(capsys.readouterr().out.strip().splitlines()) == len(history) == 6
     # the model holds the weights of the best validation epoch
     assert evaluate(model, X_val, y_val)["accuracy"] == history.val_acc.max()
     assert history.attrs["best_epoch"] == history.epoch[history.val_acc.idxmax()]
-    for k, v in model.state_dict().items():
-        assert torch.equal(v, best_state[k])
+    assert history.clipped_share.between(0, 1).all() and (history.grad_norm_median > 0).all()
 
 
 def test_fit_is_reproducible():
-    _, h1, _, _ = train_easy(seed=5, epochs=3)
-    _, h2, _, _ = train_easy(seed=5, epochs=3)
-    _, h3, _, _ = train_easy(seed=6, epochs=3)
+    _, h1, _ = train_easy(seed=5, epochs=3)
+    _, h2, _ = train_easy(seed=5, epochs=3)
+    _, h3, _ = train_easy(seed=6, epochs=3)
     numbers = ["train_loss", "train_acc", "val_loss", "val_acc"]
     assert h1[numbers].equals(h2[numbers])
     assert not h1[numbers].equals(h3[numbers])
 
 
-def test_early_stopping(capsys):
-    X, y = easy_task(100, 0)
-    model = RNNClassifier(hidden_size=8, num_classes=3)
-    history, _ = fit(model, X, y, X, y, epochs=10, lr=0.0, batch_size=50, clip_norm=None,
-                     patience=2, seed=0, device="cpu")
-    assert len(history) == 3       # lr 0: nothing improves after epoch 1
-    assert "stopping" in capsys.readouterr().out
-
-
 def test_cosine_schedule_decays_the_learning_rate():
-    _, history, _, _ = train_easy(epochs=4, schedule="cosine")
+    _, history, _ = train_easy(epochs=4, schedule="cosine")
     assert history.lr.is_monotonic_decreasing and history.lr.iloc[0] == 1e-2

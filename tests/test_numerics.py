@@ -1,0 +1,99 @@
+"""Reference numerics: the same weights whatever kernels the CPU would pick.
+
+Without a second machine, other CPUs are emulated on this one by limiting the
+instruction sets the libraries may use (MKL, oneDNN, ATen). Under the pinned
+settings every emulated CPU must train the four models to bit-identical
+weights; without them, at least one must differ, or this test could not fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from har_rnn import numerics, summary
+
+PROBE = Path(__file__).with_name("dispatch_probe.py")
+# Each entry emulates a CPU that offers the libraries fewer instructions.
+EMULATED = {
+    "this CPU": {},
+    "MKL limited to AVX2": {"MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+    "oneDNN limited to AVX2": {"ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "oneDNN SSE4.1, MKL AVX2, ATen AVX2": {"ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+                                          "ATEN_CPU_CAPABILITY": "avx2"},
+}
+
+
+def _weights(env: dict) -> dict:
+    out = subprocess.run([sys.executable, str(PROBE)], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _unpinned_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in numerics.REFERENCE}
+    env.update(MKL_NUM_THREADS=str(numerics.THREADS), OMP_NUM_THREADS=str(numerics.THREADS))
+    return env
+
+
+@pytest.fixture(scope="module")
+def exact_here():
+    ok, why = numerics.bit_identity_possible()
+    if not ok:
+        pytest.skip(f"bit-identity is not claimed on this machine: {why}")
+
+
+def test_pinned_weights_are_identical_under_every_emulated_cpu(exact_here):
+    hashes = {name: _weights({**numerics.reference_env(), **limits}) for name, limits in EMULATED.items()}
+    reference = hashes["this CPU"]
+    assert set(reference) == {"rnn", "gru", "lstm", "cnn"}
+    for name, got in hashes.items():
+        assert got == reference, f"{name}: weights differ from this CPU's under reference numerics: {got} vs {reference}"
+
+
+def test_without_pinning_some_emulated_cpu_gives_other_weights(exact_here):
+    hashes = {name: _weights({**_unpinned_env(), **limits}) for name, limits in EMULATED.items()}
+    differing = {name for name, got in hashes.items() if got != hashes["this CPU"]}
+    if not differing:
+        pytest.skip("this host computes the same weights under every emulated setting even without "
+                    "pinning (its native kernels are already the AVX2 ones), so it cannot show a difference")
+    assert differing
+
+
+def test_reference_env_pins_the_kernels_and_the_threads():
+    env = numerics.reference_env({"PATH": "/bin"})
+    assert env["PATH"] == "/bin" and env[numerics.MARKER] == "1"
+    assert env["CUDA_VISIBLE_DEVICES"] == "" and env["MKL_NUM_THREADS"] == str(numerics.THREADS)
+    if numerics.bit_identity_possible()[0]:
+        assert env["MKL_CBWR"] == "COMPATIBLE" and env["ATEN_CPU_CAPABILITY"] == "avx2"
+
+
+def test_no_bit_identity_claimed_on_arm_or_without_avx2(monkeypatch):
+    monkeypatch.setattr(numerics.platform, "machine", lambda: "arm64")
+    ok, why = numerics.bit_identity_possible()
+    assert not ok and "arm64" in why
+    assert "MKL_CBWR" not in numerics.reference_env({})
+    monkeypatch.setattr(numerics.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(numerics, "cpu_flags", lambda: {"sse4_1"})
+    assert not numerics.bit_identity_possible()[0]
+
+
+def test_without_bit_identity_the_truth_test_compares_within_the_seed_spread():
+    """The branch the truth test takes on a GPU, ARM or pre-AVX2 machine."""
+    seeds = {"seeds": [0, 1, 2], "runs": {"rnn": {"0": {"test_acc": 90.0}, "1": {"test_acc": 91.0},
+                                                 "2": {"test_acc": 92.0}},
+                                         "short": {"0": {"best_val_acc": 80.0}, "1": {"best_val_acc": 85.0}}}}
+    tolerance = summary.seed_tolerance(seeds)
+    assert tolerance == pytest.approx(3.0)
+    committed = {"rnn_test_accuracy": 91.0, "rnn_best_epoch": 29, "windows_test": 2996, "rnn_gap_log10": -7.0}
+    close = {"rnn_test_accuracy": 93.5, "rnn_best_epoch": 25, "windows_test": 2996, "rnn_gap_log10": -6.0}
+    assert summary.compare(committed, close, tolerance) == []
+    assert summary.compare(committed, close) != []          # exact: everything must match
+    far = {**close, "rnn_test_accuracy": 95.0}
+    assert summary.compare(committed, far, tolerance) == [
+        "rnn_test_accuracy moved from 91.0 to 95.0 (tolerance 3.00 points)"]
+    assert summary.compare(committed, {**close, "windows_test": 2995}, tolerance)
