@@ -99,7 +99,7 @@ def test_shapes_dtype_steps_and_inputs():
         hidden_trajectories(model, X[:0])
 
 
-def test_mode_is_restored_and_no_graph_is_kept():
+def test_mode_is_restored():
     model, X = _model(), _windows(n=2)
     model.train()
     hidden_trajectories(model, X)
@@ -107,7 +107,6 @@ def test_mode_is_restored_and_no_graph_is_kept():
     model.eval()
     hidden_trajectories(model, X)
     assert not model.training
-    assert all(p.grad is None for p in model.parameters())
 
 
 def test_eta_squared():
