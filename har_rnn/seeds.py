@@ -51,8 +51,6 @@ def prepared_data(data_dir=None) -> dict:
 
 def full_run(kind: str, config: TrainConfig, d: dict) -> dict:
     """Train one model as notebooks 02/04 do; the numbers the notebooks' claims rest on (percent)."""
-    import torch
-
     from .gradients import input_gradient_norms
     from .models import build_model
     from .training import evaluate, fit, volunteer_split
@@ -81,17 +79,15 @@ def full_run(kind: str, config: TrainConfig, d: dict) -> dict:
         norms = input_gradient_norms(model, X, y, per_window=True)
         with np.errstate(divide="ignore"):
             result["grad_ratio_log10"] = float(np.median(np.log10(norms[:, 0]) - np.log10(norms[:, -1])))
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
     return result
 
 
 def short_run(name: str, config: TrainConfig, d: dict) -> dict:
     """One of notebook 02's exercise runs (6 epochs at a constant learning rate)."""
+    import torch
+
     from .models import RNNClassifier
     from .training import evaluate, fit, volunteer_split
-
-    import torch
 
     run_config = dataclasses.replace(config.short(), **SHORT_RUNS[name])
     tr, val = volunteer_split(d["s_train"], config.validation_volunteers)

@@ -18,6 +18,7 @@ MARKER = "Headline numbers (CI re-runs this notebook and compares them):"
 
 
 PERCENT = ("_acc", "_accuracy", "_f1")
+TRAINED_COUNTS = ("_epoch", "_errors")   # counts that depend on the trained weights, not only on the data
 
 
 def publish(**numbers) -> None:
@@ -60,8 +61,9 @@ def compare(committed: dict | None, fresh: dict | None, tolerance: float = 0.0) 
     With reference numerics on an x86-64 CPU a fresh run is bit-identical, so
     every number must match exactly (`tolerance` 0; only timings, `*_seconds`,
     are skipped). Where that cannot hold, `tolerance` (in percentage points, from
-    the measured seed spread, `seed_tolerance`) applies to accuracies and F1,
-    and selected epochs and other floats are not compared."""
+    the measured seed spread, `seed_tolerance`) applies to accuracies and F1;
+    selected epochs, error counts and other floats are not compared, while
+    data counts and strings must still match exactly."""
     if committed is None or fresh is None:
         return ["no headline block in the " + ("committed" if committed is None else "fresh") + " notebook"]
     moved = []
@@ -72,7 +74,7 @@ def compare(committed: dict | None, fresh: dict | None, tolerance: float = 0.0) 
             moved.append(f"{key} is only in the {'fresh' if key in fresh else 'committed'} run")
             continue
         old, new = committed[key], fresh[key]
-        if tolerance and (isinstance(old, float) or key.endswith("_epoch")):
+        if tolerance and (isinstance(old, float) or key.endswith(TRAINED_COUNTS)):
             if key.endswith(PERCENT) and abs(new - old) > tolerance:
                 moved.append(f"{key} moved from {old} to {new} (tolerance {tolerance:.2f} points)")
         elif old != new:

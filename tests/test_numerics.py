@@ -97,3 +97,5 @@ def test_without_bit_identity_the_truth_test_compares_within_the_seed_spread():
     assert summary.compare(committed, far, tolerance) == [
         "rnn_test_accuracy moved from 91.0 to 95.0 (tolerance 3.00 points)"]
     assert summary.compare(committed, {**close, "windows_test": 2995}, tolerance)
+    trained = {**committed, "cnn_sitting_standing_errors": 191}
+    assert summary.compare(trained, {**close, "cnn_sitting_standing_errors": 175}, tolerance) == []
