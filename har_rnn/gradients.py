@@ -3,7 +3,7 @@
 Do not edit: change the notebook cells marked `#| export gradients` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 22
+# notebook 04, cell 31
 import torch
 from torch import nn
 
@@ -34,7 +34,7 @@ def input_gradient_norms(model, X, y, batch_size=256, per_window=False):
     return norms if per_window else norms.mean(axis=0)
 
 
-# notebook 04, cell 25
+# notebook 04, cell 34
 def recurrence(model, dtype=torch.float64):
     """The model's recurrence written out with its own weights: (step, state_size).
 
@@ -83,7 +83,7 @@ def unroll(step, x, state_size):
     return torch.stack(states, 1)
 
 
-# notebook 04, cell 27
+# notebook 04, cell 36
 def step_jacobian_norms(step, x, state_size, hidden_size):
     """||d h_T / d s_t||_2 (spectral norm) for t = 1 ... T, for windows x (B, T, C): (B, T).
 

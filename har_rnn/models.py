@@ -73,7 +73,7 @@ class RNNClassifier(nn.Module):
         return self.head(h_n[-1])    # h_n: (num_layers, B, H); take the last layer
 
 
-# notebook 04, cell 32
+# notebook 04, cell 44
 class CNNClassifier(nn.Module):
     """A non-recurrent baseline: three 1-D convolutions over time, then the mean over time."""
 

@@ -35,6 +35,7 @@ SHORT_RUNS = {
     "short random split": {},
 }
 SITTING, STANDING = 3, 4
+STATIC_POSTURES = (3, 4, 5)          # SITTING, STANDING, LAYING: the volunteer effect (notebook 04)
 
 
 def prepared_data(data_dir=None) -> dict:
@@ -79,7 +80,44 @@ def full_run(kind: str, config: TrainConfig, d: dict) -> dict:
         norms = input_gradient_norms(model, X, y, per_window=True)
         with np.errstate(divide="ignore"):
             result["grad_ratio_log10"] = float(np.median(np.log10(norms[:, 0]) - np.log10(norms[:, -1])))
+    if kind == "rnn":
+        result.update(rnn_readings(model, d, pred))
     return result
+
+
+def rnn_readings(model, d: dict, pred) -> dict:
+    """What notebooks 03 and 04 read off the vanilla RNN, with the notebooks' defaults:
+    fixed points per activity, where occlusion hurts most, and the volunteer effect."""
+    from .dynamics import class_mean_inputs, fixed_points_by_class
+    from .hidden import hidden_trajectories
+    from .occlusion import input_saliency, occlusion_map, peak, rank_agreement
+    from .uci_format import ACTIVITIES
+    from .volunteers import volunteer_effect
+
+    X, y = d["X_test"], d["y_test"]
+    hidden = hidden_trajectories(model, X)
+    found, fixed = fixed_points_by_class(model, class_mean_inputs(d["X_train"], d["y_train"]), hidden, y)
+    occlusion = occlusion_map(model, X, y, d["X_train"], d["y_train"])
+    confused = np.isin(y, (SITTING, STANDING)) & np.isin(pred, (SITTING, STANDING)) & (pred != y)
+    group, first, _, drop = peak(occlusion.mean(0))
+    confused_group, confused_first, _, confused_drop = peak(occlusion[confused].mean(0), lowest=True)
+    agreement = rank_agreement(occlusion, input_saliency(model, X, y), y)
+    table, rho = volunteer_effect(hidden[:, -1], y, pred, d["s_test"], STATIC_POSTURES)
+    return {**{f"{name.lower()}_fixed_points": int(n) for name, n in zip(ACTIVITIES, fixed["fixed points"])},
+            "all_fixed_points": int(fixed["fixed points"].sum()),
+            "all_stable_fixed_points": int(fixed["stable"].sum()),
+            "tenfold_threshold_fixed_points": sum(len(fp.at_threshold(10 * fp.q_threshold).points)
+                                                  for fp in found),
+            "slowest_decay_factor": float(fixed["slowest decay factor"].max()),
+            "occlusion_peak_group": group, "occlusion_peak_step": first, "occlusion_peak_drop": drop,
+            "confused_occlusion_peak_group": confused_group, "confused_occlusion_peak_step": confused_first,
+            "confused_occlusion_peak_drop": confused_drop,
+            "volunteer_rho_all": rho["distance, all windows"],
+            "volunteer_rho_correct": rho["distance, correct windows"],
+            **{f"{name.lower()}_saliency_agreement": float(a) for name, a in zip(ACTIVITIES, agreement)},
+            "farthest_volunteers": [int(v) for v in table["distance, all windows"].nlargest(3).index],
+            "farthest_correct_volunteers": [int(v) for v in table["distance, correct windows"].nlargest(3).index],
+            "lowest_recall_volunteers": [int(v) for v in table["recall %"].nsmallest(3).index]}
 
 
 def short_run(name: str, config: TrainConfig, d: dict) -> dict:
