@@ -8,11 +8,10 @@ the occluded window stays realistic and only the specific detail is lost.
 Averaging over a few such replacements reduces the luck of the draw.
 
 The input-gradient map is the cheap first-order view of the same question;
-`rank_agreement` shows where the two disagree.
+`last_block_share` compares where in time the two put their weight.
 """
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 
 from .models import RNNClassifier
 
@@ -181,11 +180,18 @@ def input_saliency(model, X, y, *, block=16, groups=CHANNEL_GROUPS, method="grad
     return _block_sums(values, block, groups)
 
 
-def class_average(maps, y, n_classes=None):
-    """Mean map of each class: (N, G, B) -> (n_classes, G, B)."""
+def class_average(maps, y, n_classes=None, average=np.mean):
+    """Each class's average map: (N, G, B) -> (n_classes, G, B). `average=np.median` gives the
+    typical window's map, where a mean would be dominated by a few large windows."""
     y = np.asarray(y)
     n_classes = int(y.max()) + 1 if n_classes is None else n_classes
-    return np.stack([maps[y == c].mean(axis=0) for c in range(n_classes)])
+    return np.stack([average(maps[y == c], axis=0) for c in range(n_classes)])
+
+
+def last_block_share(mean_map):
+    """Share of a (groups, blocks) map's positive mass, summed over groups, in the last block."""
+    positive = np.clip(np.asarray(mean_map, dtype=np.float64), 0, None).sum(axis=0)
+    return float(positive[-1] / positive.sum())
 
 
 def peak(mean_map, *, block=16, groups=CHANNEL_GROUPS, lowest=False):
@@ -197,13 +203,3 @@ def peak(mean_map, *, block=16, groups=CHANNEL_GROUPS, lowest=False):
     flat = mean_map.argmin() if lowest else mean_map.argmax()
     g, b = np.unravel_index(flat, mean_map.shape)
     return list(groups)[g], int(b * block + 1), int((b + 1) * block), float(mean_map[g, b])
-
-
-def rank_agreement(map_a, map_b, y, n_classes=None):
-    """Spearman rank correlation between two maps' class averages, per class: (n_classes,).
-
-    1 = both maps rank the (group, block) cells the same way; near 0 or negative
-    = they point at different parts of the window.
-    """
-    a, b = class_average(map_a, y, n_classes), class_average(map_b, y, n_classes)
-    return np.array([spearmanr(ac.ravel(), bc.ravel())[0] for ac, bc in zip(a, b)])

@@ -90,7 +90,7 @@ def rnn_readings(model, d: dict, pred) -> dict:
     fixed points per activity, where occlusion hurts most, and the volunteer effect."""
     from .dynamics import class_mean_inputs, fixed_points_by_class
     from .hidden import hidden_trajectories
-    from .occlusion import input_saliency, occlusion_map, peak, rank_agreement
+    from .occlusion import input_saliency, last_block_share, occlusion_map, peak
     from .uci_format import ACTIVITIES
     from .volunteers import volunteer_effect
 
@@ -101,7 +101,7 @@ def rnn_readings(model, d: dict, pred) -> dict:
     confused = np.isin(y, (SITTING, STANDING)) & np.isin(pred, (SITTING, STANDING)) & (pred != y)
     group, first, _, drop = peak(occlusion.mean(0))
     confused_group, confused_first, _, confused_drop = peak(occlusion[confused].mean(0), lowest=True)
-    agreement = rank_agreement(occlusion, input_saliency(model, X, y), y)
+    gradient = np.median(input_saliency(model, X, y), axis=0)        # the typical window
     table, rho = volunteer_effect(hidden[:, -1], y, pred, d["s_test"], STATIC_POSTURES)
     return {**{f"{name.lower()}_fixed_points": int(n) for name, n in zip(ACTIVITIES, fixed["fixed points"])},
             "all_fixed_points": int(fixed["fixed points"].sum()),
@@ -114,7 +114,8 @@ def rnn_readings(model, d: dict, pred) -> dict:
             "confused_occlusion_peak_drop": confused_drop,
             "volunteer_rho_all": rho["distance, all windows"],
             "volunteer_rho_correct": rho["distance, correct windows"],
-            **{f"{name.lower()}_saliency_agreement": float(a) for name, a in zip(ACTIVITIES, agreement)},
+            "occlusion_last_block_share": last_block_share(occlusion.mean(0)),
+            "gradient_last_block_share": last_block_share(gradient),
             "farthest_volunteers": [int(v) for v in table["distance, all windows"].nlargest(3).index],
             "farthest_correct_volunteers": [int(v) for v in table["distance, correct windows"].nlargest(3).index],
             "lowest_recall_volunteers": [int(v) for v in table["recall %"].nsmallest(3).index]}

@@ -25,6 +25,7 @@ from nbclient.exceptions import CellExecutionError
 
 from har_rnn import export, numerics, seeds, summary
 from har_rnn.notebooks import REPO, execute, execute_in_stages, tutorial_notebooks
+from har_rnn.uci_format import ACTIVITIES
 from synthetic_har import make_uci_har
 
 NOTEBOOKS = tutorial_notebooks()
@@ -190,7 +191,13 @@ SEED_ZERO = {"rnn_test_accuracy": ("rnn", "test_acc"), "rnn_val_accuracy": ("rnn
              "short_random_split_new_volunteers_acc": ("short random split", "new_volunteers_acc"),
              "short_raw_inputs_best_val_acc": ("short raw inputs", "best_val_acc"),
              **{f"{m}_test_accuracy": (m, "test_acc") for m in ("gru", "lstm", "cnn")},
-             **{f"{m}_sitting_standing_errors": (m, "sitting_standing_errors") for m in seeds.MODELS}}
+             **{f"{m}_sitting_standing_errors": (m, "sitting_standing_errors") for m in seeds.MODELS},
+             # notebook 03's fixed points and notebook 04's occlusion and volunteer readings
+             **{f"{a.lower()}_fixed_points": ("rnn", f"{a.lower()}_fixed_points") for a in ACTIVITIES},
+             **{key: ("rnn", key) for key in (
+                 "all_fixed_points", "slowest_decay_factor", "occlusion_peak_group", "occlusion_peak_step",
+                 "confused_occlusion_peak_group", "confused_occlusion_peak_step", "occlusion_last_block_share",
+                 "gradient_last_block_share", "volunteer_rho_all", "volunteer_rho_correct")}}
 
 
 @pytest.mark.real_data

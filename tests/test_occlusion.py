@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from har_rnn.models import RNNClassifier
-from har_rnn.occlusion import (CHANNEL_GROUPS, class_average, input_saliency, occlusion_map, peak,
-                               rank_agreement, replacement_indices)
+from har_rnn.occlusion import (CHANNEL_GROUPS, class_average, input_saliency, last_block_share, occlusion_map,
+                               peak, replacement_indices)
 
 T, C, K = 128, 9, 3      # steps, channels, classes
 
@@ -135,12 +135,15 @@ def test_shapes_and_determinism():
         occlusion_map(model, X, y, X_pool, y_pool, block=20)
 
 
-def test_rank_agreement():
-    rng = np.random.default_rng(0)
-    maps, y = rng.random((6, 3, 8)), np.array([0, 0, 1, 1, 2, 2])
-    np.testing.assert_allclose(rank_agreement(maps, maps, y), 1.0)
-    np.testing.assert_allclose(rank_agreement(maps, -maps, y), -1.0)
-    assert class_average(maps, y).shape == (3, 3, 8)
+def test_class_average_and_last_block_share():
+    maps, y = np.zeros((5, 3, 8)), np.array([0, 0, 0, 1, 1])
+    maps[:3, 0, 7] = [1.0, 2.0, 30.0]                 # one large window in class 0
+    np.testing.assert_allclose(class_average(maps, y)[0, 0, 7], 11.0)
+    np.testing.assert_allclose(class_average(maps, y, average=np.median)[0, 0, 7], 2.0)
+    assert class_average(maps, y).shape == (2, 3, 8)
+    mean_map = np.zeros((3, 8))
+    mean_map[0, 7], mean_map[1, 7], mean_map[2, 3], mean_map[2, 0] = 1.0, 1.0, 2.0, -5.0   # negatives ignored
+    assert last_block_share(mean_map) == 0.5
 
 
 def test_peak_names_the_group_and_steps():
