@@ -33,6 +33,7 @@ bench: data  ## speed and memory benchmarks (see benchmarks/README.md)
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_hapt_build.py
 	$(PY) benchmarks/bench_notebooks.py
+	$(PY) benchmarks/bench_analyses.py
 	$(PY) benchmarks/bench_numerics.py
 
 clean-artifacts:

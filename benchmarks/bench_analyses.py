@@ -1,79 +1,77 @@
-"""Speed and memory of the notebook-04 analyses on random data of the real shapes.
+"""Speed and memory of the analyses notebooks 03 and 04 run on the trained RNN.
 
-    python benchmarks/bench_analyses.py [--threads 2]
+    python benchmarks/bench_analyses.py
 
-Loads nothing from disk: a random 128-unit vanilla `RNNClassifier`, 600 windows
-(100 per class) of 128 steps x 9 channels and a pool of 7000 "training" windows.
-Times fixed-point search (6 classes x 200 starts), the occlusion map and the
-input-gradient map, and prints the peak memory (RSS).
+Times, on the committed artifacts (`make notebooks` first) and under reference
+numerics (one thread, pinned kernels, as the notebook runner uses), the calls
+the notebooks make: the fixed-point search (6 activities x 100 starts, once in
+each notebook), the held-input runs of notebook 03's figure and printout, the
+occlusion and input-gradient maps of all test windows, and the volunteer
+effect. Prints the seconds of each and the peak memory (RSS). Compare the
+total with the four notebooks' time (`bench_notebooks.py`).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from har_rnn.dynamics import class_mean_inputs, find_fixed_points, sample_states  # noqa: E402
-from har_rnn.hidden import hidden_trajectories  # noqa: E402
-from har_rnn.models import RNNClassifier  # noqa: E402
-from har_rnn.occlusion import input_saliency, occlusion_map  # noqa: E402
-
-N_CLASSES, T, C, H = 6, 128, 9, 128
-
-
-def timed(label, fn):
-    start = time.perf_counter()
-    result = fn()
-    print(f"{label:52s} {time.perf_counter() - start:7.2f} s", flush=True)
-    return result
+from har_rnn import numerics  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--starts", type=int, default=200, help="fixed-point starts per class")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
+    if not numerics.is_reference_run():          # pin the kernels before torch loads
+        os.execve(sys.executable, [sys.executable, *sys.argv], numerics.reference_env())
+    print("numerics:", numerics.apply_in_process())
+    import numpy as np
 
-    model = RNNClassifier(input_size=C, hidden_size=H, num_classes=N_CLASSES,
-                          recurrent_init="identity").eval()
-    y = np.repeat(np.arange(N_CLASSES), 100)
-    X = rng.standard_normal((len(y), T, C)).astype(np.float32)
-    y_pool = rng.integers(0, N_CLASSES, 7000)
-    X_pool = rng.standard_normal((len(y_pool), T, C)).astype(np.float32)
-    print(f"model: vanilla RNN, H={H}; {len(X)} windows, pool {len(X_pool)}; "
-          f"{args.threads} threads; load average {os.getloadavg()[0]:.1f} (should be ~0)")
+    from har_rnn import evaluate, load_artifacts
+    from har_rnn.dynamics import class_mean_inputs, constant_input_trajectories, fixed_points_by_class
+    from har_rnn.hidden import hidden_trajectories
+    from har_rnn.occlusion import input_saliency, occlusion_map
+    from har_rnn.seeds import STATIC_POSTURES
+    from har_rnn.volunteers import volunteer_effect
 
-    hidden = hidden_trajectories(model, X)
-    means = class_mean_inputs(X, y)
+    art = load_artifacts()
+    model = art.model
+    X_train, y_train, X_test, y_test = art.X_train_std, art.y_train, art.X_test_std, art.y_test
+    print(f"vanilla RNN, H={model.rnn.hidden_size}; {len(X_test)} test windows, {len(X_train)} training "
+          f"windows; load average {os.getloadavg()[0]:.1f} (should be ~0)")
+    seconds = []
 
-    def fixed_points():
-        found = []
-        for c in range(N_CLASSES):
-            starts = sample_states(hidden[y == c], args.starts, noise=0.01, seed=c)
-            found.append(find_fixed_points(model, means[c], starts))
-        return found
+    def timed(label, fn):
+        start = time.perf_counter()
+        result = fn()
+        seconds.append(time.perf_counter() - start)
+        print(f"{label:62s} {seconds[-1]:6.1f} s", flush=True)
+        return result
 
-    found = timed(f"find_fixed_points, {N_CLASSES} classes x {args.starts} starts", fixed_points)
-    for c, fp in enumerate(found):
-        q = fp.candidate_q
-        print(f"  class {c}: {len(fp.points)} fixed points, median q {np.median(q):.1e}, "
-              f"fraction below threshold {np.mean(q < fp.q_threshold):.2f}")
-    occ = timed("occlusion_map (3 groups x 8 blocks x 4 replacements)",
-                lambda: occlusion_map(model, X, y, X_pool, y_pool))
-    sal = timed("input_saliency", lambda: input_saliency(model, X, y))
-    assert occ.shape == sal.shape == (len(X), 3, T // 16)
+    hidden = timed("hidden trajectories of the test windows (both notebooks)",
+                   lambda: hidden_trajectories(model, X_test))
+    inputs = class_mean_inputs(X_train, y_train)
+    found, _ = timed("fixed_points_by_class, 6 x 100 starts (notebook 03)",
+                     lambda: fixed_points_by_class(model, inputs, hidden, y_test))
+    timed("held-input runs from every test window, 300 steps (notebook 03)",
+          lambda: [constant_input_trajectories(model, inputs[k], hidden[y_test == k, 63], 300)
+                   for k in range(len(inputs))])
+    timed("fixed_points_by_class again (notebook 04)",
+          lambda: fixed_points_by_class(model, inputs, hidden_trajectories(model, X_test), y_test))
+    timed("occlusion_map, all test windows (notebook 04)",
+          lambda: occlusion_map(model, X_test, y_test, X_train, y_train))
+    timed("input_saliency, all test windows (notebook 04)", lambda: input_saliency(model, X_test, y_test))
+    pred = evaluate(model, X_test, y_test)["predictions"]
+    timed("volunteer_effect on h_128 (notebook 04)",
+          lambda: volunteer_effect(hidden_trajectories(model, X_test, steps=[X_test.shape[1]])[:, 0], y_test,
+                                   pred, art.subjects_test, STATIC_POSTURES))
+    print(f"{'total':62s} {sum(seconds):6.1f} s")
+    print(f"fixed points found: {sum(len(fp.points) for fp in found)}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'peak memory (RSS)':52s} {peak_mb:7.0f} MB")
+    print(f"{'peak memory (RSS)':62s} {peak_mb:6.0f} MB")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Data flows one way: official or rebuilt UCI HAR files -> `har_rnn.data`
 one artifacts folder -> notebooks 03 and 04, which only read.
 
 Modules generated from notebook cells (`make export`): `rnn_basics` (01),
-`models` and `training` (02, 04), `hidden` (03), `gradients` (04).
+`models` and `training` (02, 04), `hidden` (03), `gradients` and `volunteers`
+(04). Hand-written analyses: `dynamics` (fixed points), `occlusion`.
 """
 from .artifacts import load_artifacts, save_artifacts
 from .config import TrainConfig

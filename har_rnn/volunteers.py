@@ -24,6 +24,7 @@ def distance_from_class_centre(h, y, volunteers, classes, keep=None):
     1 means "one typical window's distance away". `keep` (a mask) limits the volunteer's
     windows, e.g. to correctly classified ones. (volunteers x classes); NaN if none kept.
     """
+    h = np.asarray(h, dtype=np.float64)
     keep = np.ones(len(y), bool) if keep is None else np.asarray(keep)
     out = {}
     for k in classes:

@@ -99,3 +99,10 @@ def test_without_bit_identity_the_truth_test_compares_within_the_seed_spread():
     assert summary.compare(committed, {**close, "windows_test": 2995}, tolerance)
     trained = {**committed, "cnn_sitting_standing_errors": 191}
     assert summary.compare(trained, {**close, "cnn_sitting_standing_errors": 175}, tolerance) == []
+    # What depends on the trained weights is not data: fixed-point counts, peak locations, volunteer lists.
+    readings = {**committed, "all_fixed_points": 29, "occlusion_peak_group": "body_acc",
+                "occlusion_peak_step": 97, "farthest_volunteers": [10, 9, 4]}
+    moved = {**close, "all_fixed_points": 15, "occlusion_peak_group": "body_gyro", "occlusion_peak_step": 81,
+             "farthest_volunteers": [9, 10, 2]}
+    assert summary.compare(readings, moved, tolerance) == []
+    assert len(summary.compare(readings, moved)) == 3 + 4   # exact: the three above and these four

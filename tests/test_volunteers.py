@@ -28,6 +28,7 @@ def test_distance_from_class_centre_in_units_of_spread():
     assert np.isnan(none.loc[2, 0])
 
 
+@pytest.mark.filterwarnings("ignore:An input array is constant")   # the second case, on purpose
 def test_volunteer_effect_separates_the_errors_from_the_volunteer():
     """Volunteer 0: 100 correct windows at x = 0, which fix the class centre near 0. Volunteer
     k = 1..4: 5 windows, k of them wrong; the correct ones at x = k + 1, the wrong ones 3 further.
