@@ -4,27 +4,31 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test data notebooks export seeds bench clean-artifacts
+.PHONY: run test test-fast data notebooks export seeds bench clean-artifacts
 
 run: notebooks  ## install, prepare the data, execute all notebooks in place
 
 test: $(VENV)/.installed  ## install and run the test suite
 	$(PY) -m pytest
 
-$(VENV)/.installed: requirements.txt
+test-fast: $(VENV)/.installed  ## the tests without the `slow` ones (real data, emulated CPUs); quick notebook runs included
+	$(PY) -m pytest -m "not slow"
+
+$(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 data: $(VENV)/.installed  ## find, rebuild or download the dataset and cache it
 	$(PY) -m har_rnn.data prepare
 
 notebooks: data  ## re-execute the notebooks in order, in place, under reference numerics
-	$(PY) -m har_rnn.notebooks --in-place
+	$(PY) -m har_rnn.tooling.notebooks --in-place
 
 export: $(VENV)/.installed  ## copy `#| export` notebook cells into har_rnn/
-	$(PY) -m har_rnn.export
+	$(PY) -m har_rnn.tooling.export
 
 seeds: data  ## recompute benchmarks/seed_results.json (every stated comparison, 3 seeds)
 	$(PY) benchmarks/train_seeds.py

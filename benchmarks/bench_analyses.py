@@ -16,12 +16,8 @@ import os
 import resource
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from har_rnn import numerics  # noqa: E402
+from har_rnn.tooling import numerics
 
 
 def main() -> None:
@@ -34,8 +30,8 @@ def main() -> None:
     from har_rnn.dynamics import class_mean_inputs, constant_input_trajectories, fixed_points_by_class
     from har_rnn.hidden import hidden_trajectories
     from har_rnn.occlusion import input_saliency, occlusion_map
-    from har_rnn.seeds import STATIC_POSTURES
     from har_rnn.volunteers import volunteer_effect
+    from seed_harness import STATIC_POSTURES
 
     art = load_artifacts()
     model = art.model

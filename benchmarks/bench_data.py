@@ -13,12 +13,11 @@ import resource
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from har_rnn import data, folder, uci_format as fmt  # noqa: E402
+from har_rnn import data
+from har_rnn.data import _folder as folder, uci_format as fmt
 
 
 def timed(fn, repeat=3):

@@ -15,10 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from har_rnn.hapt import build_from_hapt  # noqa: E402
+from har_rnn.data import build_from_hapt
+from har_rnn.data.files import REPO
 
 
 def main() -> None:

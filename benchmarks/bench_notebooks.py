@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from har_rnn.notebooks import execute, execute_in_stages, tutorial_notebooks  # noqa: E402
+from har_rnn.tooling.notebooks import execute, execute_in_stages, tutorial_notebooks
 
 
 def main() -> None:

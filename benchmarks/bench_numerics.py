@@ -4,7 +4,7 @@
 
 Trains each of the four models (sizes from `TrainConfig`) for a few epochs on
 the real training split, once with the native CPU kernels (oneDNN on, MKL's
-fastest branch) and once under `har_rnn.numerics.reference_env()`, each in a
+fastest branch) and once under `har_rnn.tooling.numerics.reference_env()`, each in a
 fresh single-threaded subprocess, and prints the mean seconds per epoch
 (validation included) after the first epoch.
 """
@@ -17,18 +17,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from har_rnn.tooling import numerics
 
-from har_rnn import numerics  # noqa: E402
+HERE = Path(__file__).resolve().parent   # the child imports seed_harness from here
 
 CHILD = """
 import dataclasses, json, sys
-from har_rnn import numerics
+from har_rnn.tooling import numerics
 numerics.apply_in_process()
 import torch
 torch.set_num_threads(1)
-from har_rnn import seeds
+import seed_harness as seeds
 from har_rnn.config import TrainConfig
 from har_rnn.models import build_model
 from har_rnn.training import fit, volunteer_split
@@ -52,7 +51,7 @@ def main() -> None:
     for kind in ("rnn", "gru", "lstm", "cnn"):
         seconds = []
         for env in (native, numerics.reference_env()):
-            out = subprocess.run([sys.executable, "-c", CHILD, kind, str(args.epochs)], env=env, cwd=REPO,
+            out = subprocess.run([sys.executable, "-c", CHILD, kind, str(args.epochs)], env=env, cwd=HERE,
                                  capture_output=True, text=True, check=True)
             seconds.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{kind:6s} {seconds[0]:15.2f} {seconds[1]:18.2f} {seconds[1] / seconds[0]:6.2f}", flush=True)

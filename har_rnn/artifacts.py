@@ -33,10 +33,10 @@ import numpy as np
 import sklearn
 import torch
 
-from .errors import ArtifactError
-from .files import REPO, atomic_open, display_path, replace_dir, sha256_file
+from .data.errors import HarError
+from .data.files import REPO, atomic_dir, atomic_open, display_path, sha256_file
+from .data.uci_format import ACTIVITIES, CHANNELS, WINDOW
 from .models import RNNClassifier
-from .uci_format import ACTIVITIES, CHANNELS, WINDOW
 
 FORMAT_VERSION = 2
 ARRAY_FILES = ("X_train_std.npy", "y_train.npy", "subjects_train.npy",
@@ -50,6 +50,10 @@ CHECKPOINT_KEYS = ("format_version", "state_dict", "model_config", "train_config
                    "standardization", "data", "artifacts_fingerprint", "metrics", "seed",
                    "provenance", "versions", "created")
 RERUN = "Run notebook 02 (make run) to rebuild it."
+
+
+class ArtifactError(HarError):
+    """Notebook 02's artifacts are missing, stale or do not match each other."""
 
 
 def artifacts_dir() -> Path:
@@ -143,7 +147,8 @@ def _arrays_fingerprint(sha256: dict[str, str]) -> str:
 
 
 def _leftovers(dir: Path, kind: str) -> list[Path]:
-    """The hidden ``.<name>.<kind>-<pid>`` siblings (kind: new, old) a save uses while it runs."""
+    """The hidden ``.<name>.<kind>-<pid>`` siblings (kind: new, old) a save uses while it runs
+    (`atomic_dir`, named by `files.swap_sibling`)."""
     prefix = f".{dir.name}.{kind}-"
     with contextlib.suppress(OSError):
         return sorted(p for p in dir.parent.iterdir()
@@ -194,13 +199,8 @@ def save_artifacts(dir, *, X_train_std, y_train, subjects_train, X_test_std, y_t
         os.replace(old, dir)                      # put back the set a killed save had moved aside
     for leftover in _leftovers(dir, "new") + _leftovers(dir, "old"):
         shutil.rmtree(leftover, ignore_errors=True)
-    tmp = dir.parent / f".{dir.name}.new-{os.getpid()}"
-    try:
-        tmp.mkdir()
-        _write_set(tmp, arrays, stats_json, checkpoint)
-        replace_dir(tmp, dir)       # the old set stays whole until here (put back if this fails)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_dir(dir) as new:    # the old set stays whole until the new one is in place
+        _write_set(new, arrays, stats_json, checkpoint)
 
 
 def _write_set(dir: Path, arrays: dict, stats_json: dict, checkpoint: dict) -> None:

@@ -4,6 +4,7 @@ Notebook 02 trains with `TrainConfig()` and saves it in the checkpoint;
 notebook 04 rebuilds it from there (`TrainConfig.from_dict`), and notebook 01
 and the seed benchmark use the same validation volunteers. Change a value
 here (or pass it in notebook 02's parameters cell) and every consumer sees it.
+`LADDER` layers notebook 04's rungs on top: what each one changes.
 """
 from __future__ import annotations
 
@@ -52,3 +53,36 @@ class TrainConfig:
         if "validation_volunteers" in values:
             values["validation_volunteers"] = tuple(values["validation_volunteers"])
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One model of notebook 04's ladder, trained with a TrainConfig and these changes."""
+    kind: str                      # the model: `models.build_model(kind, config)`
+    label: str                     # how tables and figures name it
+    rotation_degrees: float = 0.0  # rotate each training window by up to this angle (0: no rotation)
+    epoch_factor: float = 1.0      # train this many times the TrainConfig's epochs
+    control: bool = False          # a comparison beside the ladder, not a rung of it
+
+    def train_config(self, config: TrainConfig) -> TrainConfig:
+        return dataclasses.replace(config, epochs=round(config.epochs * self.epoch_factor))
+
+
+# Notebook 04's ladder: each rung changes one thing from the one above it; then the controls.
+# Every setting was chosen on the validation volunteers (benchmarks/EXPERIMENTS.md): rotations
+# up to 30 degrees, and with them 1.5 times the epochs (45, not 30: more epochs help only
+# with rotated windows).
+ROTATED = dict(rotation_degrees=30.0, epoch_factor=1.5)
+LADDER = {
+    "rnn": Rung("rnn", "1. vanilla RNN, last state"),                  # notebook 02's model
+    "conv-rnn": Rung("conv-rnn", "2. + conv features"),                # convolutions before the RNN
+    "conv-rnn-mean": Rung("conv-rnn-mean", "3. + mean readout"),       # the mean of h_1 ... h_T
+    "conv-rnn-mean+rot": Rung("conv-rnn-mean", "4. + rotations", **ROTATED),
+    "rnn-mean": Rung("rnn-mean", "mean readout, raw steps", control=True),
+    "rnn+rot": Rung("rnn", "vanilla RNN + rotations", **ROTATED, control=True),
+    "gru": Rung("gru", "GRU", control=True),
+    "lstm": Rung("lstm", "LSTM", control=True),
+    "cnn": Rung("cnn", "1-D CNN", control=True),
+    "cnn+rot": Rung("cnn", "1-D CNN + rotations", **ROTATED, control=True),
+}
+ANSWER = "conv-rnn-mean+rot"     # the rung notebook 04 names as the fix (best on validation)

@@ -1,17 +1,27 @@
 """Fixed points of an RNN held at a constant input (Sussillo & Barak 2013, "Opening the black box").
 
 With the input frozen at x̄ (say, one activity's mean standardized input) the
-vanilla RNN becomes an autonomous map F(h) = tanh(W_ih x̄ + b_ih + W_hh h + b_hh).
-Its fixed points F(h*) = h* and the Jacobian there describe what the network
-"settles into" for that activity and how long it remembers a perturbation.
+recurrence becomes an autonomous map F(s) = step(x̄, s) of its state s: for the
+vanilla RNN F(h) = tanh(W_ih x̄ + b_ih + W_hh h + b_hh), for a GRU its gated
+update of h, for an LSTM the update of s = [h, c]. Its fixed points F(s*) = s*
+and the Jacobian ∂F/∂s there (`stability`: eigenvalues, decay factor, time
+constant) describe what the network "settles into" for that activity and how
+long it remembers a perturbation.
 
-We find them as Sussillo & Barak do: minimise the speed q(h) = ½‖F(h) − h‖²
-from many states visited by real trajectories. True fixed points reach q ≈ 0
-(float64 round-off); "slow points" stop at a clearly positive q, so a log-scale
-plot of all final q values shows a gap, and a threshold separates them.
+`find_fixed_points` minimises the speed q(s) = ½‖F(s) − s‖² from many states
+visited by real trajectories, as Sussillo & Barak do, after first running each
+start for a while with the input held (relaxing long finds only the stable
+points; relax_steps=0 is their plain search), with Levenberg-Marquardt steps and
+the exact Jacobian (closed form for the tanh RNN, autograd otherwise). True
+fixed points reach q ≈ 0 (float64 round-off); "slow points" stop at a clearly
+positive q, so a log-scale plot of all final q values shows a gap, and a
+threshold separates them. `fixed_points_by_class` does this for every activity
+and tabulates the result; `constant_input_trajectories` runs the held-input
+dynamics, to draw next to the real trajectories.
 
-Everything works on a `step(x, h) -> h_next` function (float64, batched over
-rows of h); for an `RNNClassifier`, `har_rnn.gradients.recurrence` builds it.
+Everything works on a `step(x, s) -> s_next` function (float64, batched over
+rows of s); for a model with one recurrent layer (an `RNNClassifier`: "rnn",
+"gru" or "lstm"), `har_rnn.gradients.recurrence` builds it.
 """
 from dataclasses import dataclass
 

@@ -1,40 +1,83 @@
-"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.export`.
+"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export gradients` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 31
+# notebook 04, cell 23
+from har_rnn.training import evaluate
+
+
+def last_k_accuracy(model, X, y, ks, how):
+    """Test accuracy (%) when the model sees only the last k steps of every window, for k in ks.
+
+    how="truncate" feeds only those steps (the state starts from 0 there);
+    how="zero-fill" keeps the length and sets every earlier step to 0."""
+    out = {}
+    for k in ks:
+        if how == "truncate":
+            X_k = X[:, -k:]
+        else:
+            X_k = X.copy()
+            X_k[:, :X.shape[1] - k] = 0.0
+        out[k] = 100 * evaluate(model, X_k, y)["accuracy"]
+    return out
+
+
+# notebook 04, cell 33
 import torch
 from torch import nn
+
+from har_rnn.training import model_mode
+
+
+def input_gradients(model, X, y, objective, batch_size=256):
+    """d objective / d x for every window: a tensor (N, T, C).
+
+    objective(logits, labels) must sum over the windows of a batch (not average), so
+    each window's gradient is its own and does not depend on batch_size."""
+    param = next(model.parameters())
+    grads = []
+    with model_mode(model, True):   # no dropout here, so the same function; cuDNN RNNs only backprop in train mode
+        for i in range(0, len(X), batch_size):
+            xb = torch.as_tensor(X[i:i + batch_size], dtype=param.dtype, device=param.device)
+            yb = torch.as_tensor(y[i:i + batch_size], dtype=torch.long, device=param.device)
+            xb.requires_grad_(True)
+            (grad,) = torch.autograd.grad(objective(model(xb), yb), xb)
+            grads.append(grad.cpu())
+    return torch.cat(grads)
 
 
 def input_gradient_norms(model, X, y, batch_size=256, per_window=False):
     """How much the loss depends on each input step: ||d loss / d x_t|| for t = 1 ... T.
 
     x_t is the C-channel input at step t; the norm is the L2 norm over the channels.
-    The loss is each window's own cross-entropy (summed over a batch, not averaged,
-    so the result does not depend on batch_size). Returns the mean over the windows,
+    The loss is each window's own cross-entropy. Returns the mean over the windows,
     shape (T,), or with per_window=True every window's norms, shape (N, T).
     """
-    param = next(model.parameters())
-    was_training = model.training
-    model.train()   # no dropout here, so the same function; cuDNN RNNs only backprop in train mode
-    norms = []
-    try:
-        for i in range(0, len(X), batch_size):
-            xb = torch.as_tensor(X[i:i + batch_size], dtype=param.dtype, device=param.device)
-            yb = torch.as_tensor(y[i:i + batch_size], dtype=torch.long, device=param.device)
-            xb.requires_grad_(True)
-            loss = nn.functional.cross_entropy(model(xb), yb, reduction="sum")
-            (grad,) = torch.autograd.grad(loss, xb)
-            norms.append(grad.norm(dim=2).cpu())
-    finally:
-        model.train(was_training)
-    norms = torch.cat(norms).numpy()
+    loss = lambda logits, labels: nn.functional.cross_entropy(logits, labels, reduction="sum")
+    norms = input_gradients(model, X, y, loss, batch_size).norm(dim=2).numpy()
     return norms if per_window else norms.mean(axis=0)
 
 
 # notebook 04, cell 34
+import numpy as np
+
+
+def gradient_ratios(norms):
+    """How the gradient at t=1 compares with t=T, from per-window norms (N, T): the ratio of the
+    mean norms, and the median over windows of each window's own ratio (the typical window)."""
+    mean = norms.mean(0)
+    with np.errstate(divide="ignore"):
+        per_window = np.log10(norms[:, 0]) - np.log10(norms[:, -1])
+    return {"mean t=1 / t=128": mean[0] / mean[-1], "per-window t=1 / t=128, median": 10 ** np.median(per_window)}
+
+
+def decades_per_step(log_norms):
+    """The average change of log10 ||d h_T / d h_t|| per step from t = 1 to t = T (median over windows)."""
+    return np.median(log_norms[:, 0] - log_norms[:, -1]) / (log_norms.shape[1] - 1)
+
+
+# notebook 04, cell 37
 def recurrence(model, dtype=torch.float64):
     """The model's recurrence written out with its own weights: (step, state_size).
 
@@ -83,7 +126,7 @@ def unroll(step, x, state_size):
     return torch.stack(states, 1)
 
 
-# notebook 04, cell 36
+# notebook 04, cell 39
 def step_jacobian_norms(step, x, state_size, hidden_size):
     """||d h_T / d s_t||_2 (spectral norm) for t = 1 ... T, for windows x (B, T, C): (B, T).
 

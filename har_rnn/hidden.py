@@ -1,4 +1,4 @@
-"""Generated from 03_Visualizing_Hidden_States_&_Temporal_Representation.ipynb by `python -m har_rnn.export`.
+"""Generated from 03_Visualizing_Hidden_States_&_Temporal_Representation.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export hidden` and re-run
 the export (`make export`)."""
@@ -10,6 +10,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from har_rnn.training import model_mode
 
 
 # notebook 03, cell 8
@@ -31,21 +33,16 @@ def hidden_trajectories(model, X, batch_size=512, steps=None):
         if keep.numel() == 0 or keep.min() < 0 or keep.max() >= X.shape[1]:
             raise ValueError(f"steps must lie in 1..{X.shape[1]}, got {list(steps)}")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     out = None
-    try:
-        with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                xb = torch.as_tensor(X[start:start + batch_size], dtype=torch.float32).to(device)
-                h = model.hidden_states(xb)
-                if keep is not None:
-                    h = h[:, keep.to(h.device)]
-                if out is None:     # allocated once: no list of batches to concatenate
-                    out = np.empty((len(X), *h.shape[1:]), dtype=np.float32)
-                out[start:start + len(h)] = h.cpu().numpy()
-    finally:
-        model.train(was_training)
+    with model_mode(model, False), torch.no_grad():
+        for start in range(0, len(X), batch_size):
+            xb = torch.as_tensor(X[start:start + batch_size], dtype=torch.float32).to(device)
+            h = model.hidden_states(xb)
+            if keep is not None:
+                h = h[:, keep.to(h.device)]
+            if out is None:     # allocated once: no list of batches to concatenate
+                out = np.empty((len(X), *h.shape[1:]), dtype=np.float32)
+            out[start:start + len(h)] = h.cpu().numpy()
     return out
 
 

@@ -1,4 +1,4 @@
-"""Generated from 02_Training_a_Vanilla_RNN_for_Activity_Recognition.ipynb, 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.export`.
+"""Generated from 02_Training_a_Vanilla_RNN_for_Activity_Recognition.ipynb, 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export models` and re-run
 the export (`make export`)."""
@@ -65,15 +65,16 @@ class RNNClassifier(nn.Module):
         output, _ = self.rnn(x)
         return output
 
-    def forward(self, x):
-        """x: (B, T, input_size) -> logits (B, num_classes)."""
-        _, h_n = self.rnn(x)
+    def forward(self, x, state=None):
+        """x: (B, T, input_size) -> logits (B, num_classes). `state` is the recurrent state to
+        start from (None: zeros), e.g. to resume a window part-way (notebook 04, occlusion)."""
+        _, h_n = self.rnn(x, state)
         if isinstance(h_n, tuple):   # the LSTM returns (h_n, c_n)
             h_n = h_n[0]
         return self.head(h_n[-1])    # h_n: (num_layers, B, H); take the last layer
 
 
-# notebook 04, cell 44
+# notebook 04, cell 47
 class CNNClassifier(nn.Module):
     """A non-recurrent baseline: three 1-D convolutions over time, then the mean over time."""
 
@@ -95,14 +96,58 @@ class CNNClassifier(nn.Module):
 
 
 def build_model(kind, config):
-    """The four models this series compares, sized and seeded by `config` (a TrainConfig).
+    """Every model this series compares, sized and seeded by `config` (a TrainConfig).
 
-    The gated cells get `config.gated_hidden_size` units (a GRU/LSTM unit has 3/4 times
-    a tanh unit's weights) and orthogonal W_hh blocks; the identity start suits the tanh RNN.
+    "rnn", "gru", "lstm", "cnn": this section. The gated cells get `config.gated_hidden_size`
+    units (a GRU/LSTM unit has 3/4 times a tanh unit's weights) and orthogonal W_hh blocks;
+    the identity start suits the tanh RNN. "rnn-mean", "conv-rnn", "conv-rnn-mean": the
+    ladder of section 6 (`ConvRNNClassifier`).
     """
     torch.manual_seed(config.seed)                 # the initial weights depend on the seed only
     if kind == "cnn":
         return CNNClassifier(channels=config.cnn_channels)
     if kind == "rnn":
         return RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
-    return RNNClassifier(hidden_size=config.gated_hidden_size, cell=kind, recurrent_init="orthogonal")
+    if kind in ("gru", "lstm"):
+        return RNNClassifier(hidden_size=config.gated_hidden_size, cell=kind, recurrent_init="orthogonal")
+    readout = "mean" if kind.endswith("-mean") else "last"
+    return ConvRNNClassifier(conv_layers=2 if kind.startswith("conv") else 0, readout=readout,
+                             hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
+
+
+# notebook 04, cell 59
+class ConvRNNClassifier(nn.Module):
+    """Local features first, then a vanilla RNN over the shorter sequence they make.
+
+    Each of `conv_layers` blocks (Conv1d over `kernel_size` steps, ReLU, max-pool by 2)
+    halves the sequence: two turn the (B, 128, 9) window into (B, 32, channels) for the
+    RNN. readout: "last" classifies from h_T, like RNNClassifier; "mean" from the mean
+    of h_1 ... h_T. With conv_layers=0 the RNN reads the raw steps.
+    """
+
+    def __init__(self, input_size=9, channels=32, conv_layers=2, kernel_size=5, hidden_size=64,
+                 num_classes=6, readout="mean", recurrent_init="identity"):
+        super().__init__()
+        if readout not in ("last", "mean"):
+            raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
+        self.config = dict(input_size=input_size, channels=channels, conv_layers=conv_layers,
+                           kernel_size=kernel_size, hidden_size=hidden_size, num_classes=num_classes,
+                           readout=readout, recurrent_init=recurrent_init)
+        layers, width = [], input_size
+        for _ in range(conv_layers):
+            layers += [nn.Conv1d(width, channels, kernel_size, padding=kernel_size // 2), nn.ReLU(),
+                       nn.MaxPool1d(2)]
+            width = channels
+        self.features = nn.Sequential(*layers)
+        self.rnn = nn.RNN(width, hidden_size, batch_first=True)
+        init_recurrent_weights(self.rnn, recurrent_init)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def hidden_states(self, x):
+        """The RNN's states over the feature sequence: (B, T / 2**conv_layers, H)."""
+        features = self.features(x.transpose(1, 2)).transpose(1, 2)   # back to (B, steps, channels)
+        return self.rnn(features)[0]
+
+    def forward(self, x):
+        h = self.hidden_states(x)
+        return self.head(h.mean(dim=1) if self.config["readout"] == "mean" else h[:, -1])

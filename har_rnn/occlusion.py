@@ -13,10 +13,10 @@ The input-gradient map is the cheap first-order view of the same question;
 import numpy as np
 import torch
 
+from .data import CHANNEL_GROUPS
+from .gradients import input_gradients
 from .models import RNNClassifier
-
-# Channel order of the loader's arrays (har_rnn.uci_format.CHANNELS).
-CHANNEL_GROUPS = {"body_acc": (0, 1, 2), "body_gyro": (3, 4, 5), "total_acc": (6, 7, 8)}
+from .training import model_mode
 
 
 def replacement_indices(X, y, X_pool, y_pool, n_replacements=4, seed=0):
@@ -56,14 +56,6 @@ def _boundary_states(rnn, x, block):
     return states
 
 
-def _resume(model, x, state):
-    """RNNClassifier.forward, started from a given recurrent state (None = zeros)."""
-    _, h_n = model.rnn(x, state)
-    if isinstance(h_n, tuple):   # LSTM: (h_n, c_n)
-        h_n = h_n[0]
-    return model.head(h_n[-1])
-
-
 def _repeat(state, k):
     """Each window's recurrent state repeated k times, consecutively (batch is dim 1)."""
     if state is None:
@@ -101,7 +93,7 @@ def _drops(model, x, y, pool, block, groups):
     for t0 in range(0, T, block):
         if resumable:   # the steps before t0 are unchanged: start from the state there
             xs = _occluded_copies(x[:, t0:], pool[:, :, t0:], 0, block, groups)
-            logits = _resume(model, xs, _repeat(states[t0 // block], copies))
+            logits = model(xs, _repeat(states[t0 // block], copies))
         else:
             logits = model(_occluded_copies(x, pool, t0, t0 + block, groups))
         p = _true_prob(logits, y_copies).reshape(n, len(groups), R)
@@ -129,16 +121,11 @@ def occlusion_map(model, X, y, X_pool, y_pool, *, block=16, groups=CHANNEL_GROUP
     as_input = lambda a: torch.as_tensor(a, dtype=param.dtype, device=param.device)
     chunk = max(1, batch_size // (len(groups) * n_replacements))    # windows per pass
     drops = []
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for lo in range(0, len(X), chunk):
-                x, pool = as_input(X[lo:lo + chunk]), as_input(np.asarray(X_pool)[idx[lo:lo + chunk]])
-                labels = torch.as_tensor(y[lo:lo + chunk], dtype=torch.long, device=param.device)
-                drops.append(_drops(model, x, labels, pool, block, groups))
-    finally:
-        model.train(was_training)
+    with model_mode(model, False), torch.no_grad():
+        for lo in range(0, len(X), chunk):
+            x, pool = as_input(X[lo:lo + chunk]), as_input(np.asarray(X_pool)[idx[lo:lo + chunk]])
+            labels = torch.as_tensor(y[lo:lo + chunk], dtype=torch.long, device=param.device)
+            drops.append(_drops(model, x, labels, pool, block, groups))
     return torch.cat(drops).cpu().numpy().astype(np.float64)
 
 
@@ -162,20 +149,8 @@ def input_saliency(model, X, y, *, block=16, groups=CHANNEL_GROUPS, method="grad
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[1] % block:
         raise ValueError(f"window length {X.shape[1]} is not a multiple of block={block}")
-    param = next(model.parameters())
-    was_training = model.training
-    model.train()   # no dropout in these models; cuDNN RNNs only backprop in train mode
-    grads = []
-    try:
-        for lo in range(0, len(X), batch_size):
-            xb = torch.as_tensor(X[lo:lo + batch_size], dtype=param.dtype, device=param.device)
-            yb = torch.as_tensor(y[lo:lo + batch_size], dtype=torch.long, device=param.device)
-            xb.requires_grad_(True)
-            (grad,) = torch.autograd.grad(_true_prob(model(xb), yb).sum(), xb)  # windows independent
-            grads.append(grad.cpu().numpy())
-    finally:
-        model.train(was_training)
-    grads = np.concatenate(grads).astype(np.float64)
+    p_true = lambda logits, labels: _true_prob(logits, labels).sum()      # windows independent
+    grads = input_gradients(model, X, y, p_true, batch_size).numpy().astype(np.float64)
     values = np.abs(grads) if method == "gradient" else grads * X
     return _block_sums(values, block, groups)
 

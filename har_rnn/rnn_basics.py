@@ -1,4 +1,4 @@
-"""Generated from 01_Exploring_the_HAR_Dataset_&_Understanding_RNNs.ipynb by `python -m har_rnn.export`.
+"""Generated from 01_Exploring_the_HAR_Dataset_&_Understanding_RNNs.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export rnn_basics` and re-run
 the export (`make export`)."""
@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from har_rnn.uci_format import CHANNEL_UNITS, SAMPLE_RATE_HZ
+from har_rnn.data import CHANNEL_UNITS, SAMPLE_RATE_HZ, channel_groups
 
 
 def plot_window(x, channels, title=None, *, ylims=None, units=None, axes=None,
@@ -28,7 +28,8 @@ def plot_window(x, channels, title=None, *, ylims=None, units=None, axes=None,
     if x.ndim != 2 or x.shape[1] != len(channels):
         raise ValueError(f"expected one window of shape (T, {len(channels)}), got {x.shape}")
     units = CHANNEL_UNITS if units is None else units
-    sensors = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in channels))
+    groups = channel_groups(channels)
+    sensors = list(groups)
     if axes is None:
         fig, axes = plt.subplots(len(sensors), 1, sharex=True, squeeze=False, layout="constrained",
                                  figsize=(8, 0.6 + 1.7 * len(sensors)))
@@ -44,7 +45,7 @@ def plot_window(x, channels, title=None, *, ylims=None, units=None, axes=None,
             axes[0].set_title(title)
     t = np.arange(len(x)) / sample_rate
     for ax, sensor in zip(axes, sensors):
-        columns = [i for i, c in enumerate(channels) if c.rsplit("_", 1)[0] == sensor]
+        columns = groups[sensor]
         for k, i in enumerate(columns):
             ax.plot(t, x[:, i], lw=1.2, color=f"C{k}", label=channels[i].rsplit("_", 1)[-1])
         unit = units.get(channels[columns[0]], "")

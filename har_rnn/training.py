@@ -1,9 +1,11 @@
-"""Generated from 02_Training_a_Vanilla_RNN_for_Activity_Recognition.ipynb by `python -m har_rnn.export`.
+"""Generated from 02_Training_a_Vanilla_RNN_for_Activity_Recognition.ipynb, 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export training` and re-run
 the export (`make export`)."""
 
 # notebook 02, cell 23
+import contextlib
+import dataclasses
 import random
 import time
 
@@ -50,13 +52,16 @@ def make_loader(X, y, batch_size, shuffle, seed=0):
 
 
 # notebook 02, cell 32
-def train_one_epoch(model, loader, optimizer, clip_norm):
+def train_one_epoch(model, loader, optimizer, clip_norm, augment=None):
     """One pass over `loader`: the mean training loss and accuracy, and every batch's
-    gradient norm before clipping."""
+    gradient norm before clipping. `augment`, if given, changes each training batch
+    before the model sees it (notebook 04 rotates the windows)."""
     device = next(model.parameters()).device
     model.train()
     total_loss, correct, seen, grad_norms = 0.0, 0, 0, []
     for xb, yb in loader:
+        if augment is not None:
+            xb = augment(xb)
         xb, yb = xb.to(device), yb.to(device)
         logits = model(xb)
         loss = nn.functional.cross_entropy(logits, yb)
@@ -74,15 +79,26 @@ def train_one_epoch(model, loader, optimizer, clip_norm):
 
 
 # notebook 02, cell 34
+@contextlib.contextmanager
+def model_mode(model, training):
+    """Run a block with `model` in training (True) or evaluation (False) mode; restore the mode after."""
+    was_training = model.training
+    model.train(training)
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def evaluate(model, X, y, batch_size=512):
     """Loss, accuracy, macro-F1 and the predicted classes of `model` on (X, y)."""
     device = next(model.parameters()).device
-    model.eval()
     X = torch.as_tensor(X, dtype=torch.float32)
     y = torch.as_tensor(y, dtype=torch.long)
-    logits = torch.cat([model(X[i:i + batch_size].to(device)).cpu()
-                        for i in range(0, len(X), batch_size)])
+    with model_mode(model, False):
+        logits = torch.cat([model(X[i:i + batch_size].to(device)).cpu()
+                            for i in range(0, len(X), batch_size)])
     predictions = logits.argmax(1).numpy()
     return {"loss": nn.functional.cross_entropy(logits, y).item(),
             "accuracy": float((predictions == y.numpy()).mean()),
@@ -91,7 +107,7 @@ def evaluate(model, X, y, batch_size=512):
 
 
 # notebook 02, cell 36
-def fit(model, X_tr, y_tr, X_val, y_val, config, *, verbose=True):
+def fit(model, X_tr, y_tr, X_val, y_val, config, *, augment=None, verbose=True):
     """Train with Adam as `config` (a TrainConfig) says; keep the epoch with the best
     validation accuracy. Returns the history (one row per epoch); `model` ends up
     holding the best weights."""
@@ -106,7 +122,7 @@ def fit(model, X_tr, y_tr, X_val, y_val, config, *, verbose=True):
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        train = train_one_epoch(model, loader, optimizer, config.clip_norm)
+        train = train_one_epoch(model, loader, optimizer, config.clip_norm, augment)
         val = evaluate(model, X_val, y_val)
         seconds = time.perf_counter() - start
         improved = val["accuracy"] > best_acc
@@ -129,3 +145,65 @@ def fit(model, X_tr, y_tr, X_val, y_val, config, *, verbose=True):
     history = pd.DataFrame(history)
     history.attrs["best_epoch"] = int(history.loc[history.val_acc.idxmax(), "epoch"])
     return history
+
+
+# notebook 02, cell 59
+from har_rnn.models import RNNClassifier
+
+
+def short_run(X_fit, y_fit, X_check, y_check, config, *, verbose=True, **changes):
+    """An exercise's short run: `config.short()` with `changes` (e.g. clip_norm=None), from the
+    main run's initial weights. Returns the model (CPU, eval mode) and its history."""
+    run_config = dataclasses.replace(config.short(), **changes)
+    torch.manual_seed(run_config.seed)
+    model = RNNClassifier(hidden_size=run_config.hidden_size, recurrent_init=run_config.recurrent_init)
+    history = fit(model, X_fit, y_fit, X_check, y_check, run_config, verbose=verbose)
+    return model.cpu().eval(), history
+
+
+# notebook 02, cell 62
+def random_window_split(n_windows, seed):
+    """Positions of the windows to fit on and of a random fifth held out, ignoring who is who:
+    the split that exercise 2 compares with holding out whole volunteers."""
+    shuffled = np.random.default_rng(seed).permutation(n_windows)
+    return shuffled[n_windows // 5:], shuffled[:n_windows // 5]
+
+
+# notebook 04, cell 61
+import math
+
+
+class RandomRotation:
+    """Turn every training window as if the phone sat at another angle on the waist.
+
+    Each window gets its own rotation (a random axis, an angle uniform in
+    ±max_degrees), the same for its three sensor triads (body_acc, body_gyro,
+    total_acc: x, y, z each). The rotation acts on the sensor values, so the
+    standardization (`stats` from notebook 02) is undone first and redone after.
+    It draws from its own generator: the batch order and the initial weights are
+    the same as without it.
+    """
+
+    def __init__(self, stats, max_degrees, seed=0):
+        self.mean = torch.as_tensor(np.asarray(stats["mean"], dtype=np.float32))
+        self.std = torch.as_tensor(np.asarray(stats["std"], dtype=np.float32))
+        self.max_angle = math.radians(max_degrees)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def matrices(self, n):
+        """n random 3 x 3 rotations (Rodrigues: R = I + sin(a) K + (1 - cos(a)) K^2)."""
+        axis = torch.randn(n, 3, generator=self.generator)
+        axis = axis / axis.norm(dim=1, keepdim=True)
+        angle = (2 * torch.rand(n, generator=self.generator) - 1) * self.max_angle
+        zero = torch.zeros(n)
+        K = torch.stack([zero, -axis[:, 2], axis[:, 1],
+                         axis[:, 2], zero, -axis[:, 0],
+                         -axis[:, 1], axis[:, 0], zero], dim=1).reshape(n, 3, 3)
+        s, c = angle.sin()[:, None, None], angle.cos()[:, None, None]
+        return torch.eye(3) + s * K + (1 - c) * (K @ K)
+
+    def __call__(self, xb):
+        B, T, C = xb.shape
+        triads = (xb * self.std + self.mean).reshape(B, T, C // 3, 3)    # in g and rad/s
+        rotated = triads @ self.matrices(B).transpose(1, 2)[:, None]      # x -> R x at every step
+        return (rotated.reshape(B, T, C) - self.mean) / self.std

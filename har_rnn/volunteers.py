@@ -1,9 +1,9 @@
-"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.export`.
+"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export volunteers` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 18
+# notebook 04, cell 19
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr

@@ -5,3 +5,11 @@ import pytest
 def isolated_cache(tmp_path, monkeypatch):
     """Keep every test's parse cache out of the repository's data/ folder."""
     monkeypatch.setenv("HAR_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.hookimpl(tryfirst=True)          # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    """Every real_data test is slow too: `make test-fast` (-m "not slow") leaves them all out."""
+    for item in items:
+        if item.get_closest_marker("real_data"):
+            item.add_marker(pytest.mark.slow)

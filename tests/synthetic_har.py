@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from har_rnn import uci_format as fmt
+from har_rnn.data import uci_format as fmt
 
 
 def make_windows(n_per_class_subject: int, subjects, seed: int):
@@ -54,6 +54,12 @@ def make_uci_har(root: Path, *, n_per_class_subject: int = 2, train_subjects=(1,
         "".join(f"{i} {a}\n" for i, a in enumerate(fmt.ACTIVITIES, 1)))
     (base / "provenance.json").write_text(json.dumps({"source": "synthetic test data (tests/synthetic_har.py)"}))
     return base
+
+
+def make_quick_dataset(root: Path) -> Path:
+    """The dataset of the quick notebook runs and the harness tests: 6 training and 2 test volunteers,
+    so that notebook 02's validation volunteers (7, 8 in `TrainConfig().quick()`) exist."""
+    return make_uci_har(root, n_per_class_subject=6, train_subjects=(1, 3, 5, 6, 7, 8), test_subjects=(2, 4))
 
 
 def failing_read_bytes(path: Path, error: OSError):

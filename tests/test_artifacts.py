@@ -13,9 +13,10 @@ import pytest
 import torch
 
 from har_rnn import artifacts as art
-from har_rnn.errors import ArtifactError
+from har_rnn.artifacts import ArtifactError
+from har_rnn.data import files
+from har_rnn.data.uci_format import ACTIVITIES, CHANNELS
 from har_rnn.models import RNNClassifier
-from har_rnn.uci_format import ACTIVITIES, CHANNELS
 
 DATA_INFO = {"source": "synthetic", "fingerprint": "f" * 64}
 
@@ -222,8 +223,35 @@ def test_model_config_or_weights_do_not_fit(saved):
 
 
 def test_checkpoint_loads_with_weights_only(saved):
-    checkpoint = torch.load(saved[0] / art.CHECKPOINT_FILE, weights_only=True)
+    """Anyone can rebuild the model from the checkpoint alone, without unpickling code."""
+    folder, arrays, model = saved
+    checkpoint = torch.load(folder / art.CHECKPOINT_FILE, weights_only=True)
     assert set(checkpoint) == set(art.CHECKPOINT_KEYS)
+    rebuilt = RNNClassifier(**checkpoint["model_config"])
+    rebuilt.load_state_dict(checkpoint["state_dict"])
+    x = torch.as_tensor(arrays["X_test_std"])
+    with torch.no_grad():
+        assert torch.equal(rebuilt.eval()(x), model.eval()(x))
+
+
+class Payload:
+    """Unpickling this would run code: it creates the file `path`."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+def test_checkpoint_with_a_pickled_object_is_refused(saved, tmp_path):
+    folder = saved[0]
+    ran = tmp_path / "payload-ran"
+    resave_checkpoint(folder, provenance={"note": Payload(ran)})     # resealed: only the pickle is wrong
+    message = error(folder)
+    assert message.startswith("$HAR_ARTIFACTS_DIR/artifacts/rnn_har.pth is truncated/corrupt (UnpicklingError)")
+    assert message.count("\n") == 0 and "Run notebook 02" in message
+    assert not ran.exists(), "loading the artifacts ran code from the checkpoint"
 
 
 def test_interrupted_save_keeps_the_previous_set(tmp_path, monkeypatch):
@@ -238,7 +266,7 @@ def test_interrupted_save_keeps_the_previous_set(tmp_path, monkeypatch):
     for module, name, replacement, exception in [
             (np, "save", broken_save, KeyboardInterrupt),
             (torch, "save", lambda obj, fh: (fh.write(b"partial"), 1 / 0), ZeroDivisionError),
-            (art, "replace_dir", lambda new, out: 1 / 0, ZeroDivisionError)]:
+            (files, "replace_dir", lambda new, out: 1 / 0, ZeroDivisionError)]:
         with monkeypatch.context() as patch:
             patch.setattr(module, name, replacement)
             with pytest.raises(exception):

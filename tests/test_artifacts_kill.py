@@ -34,6 +34,7 @@ import os, shutil, sys, time
 import numpy as np, torch
 torch.set_num_threads(1)
 from har_rnn import artifacts as art
+from har_rnn.data import files
 from har_rnn.models import RNNClassifier
 
 folder, inputs = sys.argv[1], sys.argv[2]
@@ -75,7 +76,7 @@ def hook(point):
     if point == "csv":
         art.format_csv_rows = csv
     elif point == "swap":                # everything written, replace_dir not called yet
-        art.replace_dir = lambda new, out: stop_at(point)
+        files.replace_dir = lambda new, out: stop_at(point)
     elif point == "between-renames":
         os.replace = rename
     elif point == "cleanup":

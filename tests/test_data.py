@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from har_rnn import data, downloads, uci_format as fmt
-from har_rnn.errors import HarDataError
+from har_rnn import data
+from har_rnn.data import __main__ as cli, _downloads as downloads, files, uci_format as fmt
+from har_rnn.data.errors import HarDataError
 from synthetic_har import failing_read_bytes, make_uci_har, make_windows
 
 
@@ -130,7 +131,7 @@ def test_broken_dataset_gives_one_clear_error(dataset, case, capsys):
     with pytest.raises(HarDataError, match=message):
         data.validate(dataset)
     # The command line prints the same message on one line and exits 1, no traceback.
-    assert data.main(["validate", str(dataset)]) == 1
+    assert cli.main(["validate", str(dataset)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1
 
@@ -148,7 +149,7 @@ def _one_line_naming(exc_info, path, capsys, dataset, words):
     """The error names the file as display_path shows it, on one line, also on the command line."""
     message = str(exc_info.value)
     assert data.display_path(path) + " " + words in message and "\n" not in message
-    assert data.main(["validate", str(dataset)]) == 1
+    assert cli.main(["validate", str(dataset)]) == 1
     err = capsys.readouterr().err
     assert err == f"error: {message}\n"
 
@@ -286,6 +287,43 @@ def test_standardize_uses_training_statistics_only(dataset):
     Xt = data.standardize(d.X_test, stats)
     np.testing.assert_allclose(Xt, (d.X_test - stats["mean"]) / stats["std"], rtol=1e-5, atol=1e-5)
     assert Xt.dtype == np.float32 and stats["mean"].shape == (9,)
+
+
+# -------------------------------------------------------------- atomic_dir
+def test_atomic_dir_swaps_a_folder_in_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The one temp-folder-then-swap behind the HAPT rebuild, the download and the artifacts."""
+    out = tmp_path / "out"
+
+    def build(text, fail=None):
+        with files.atomic_dir(out) as new:
+            assert new.parent == tmp_path and new.name.startswith(".out.new-") and not any(new.iterdir())
+            (new / "a.txt").write_text(text)
+            if fail:
+                raise fail
+
+    def listing():
+        return sorted(p.name for p in tmp_path.iterdir()), (out / "a.txt").read_text()
+
+    build("first")                                      # no `out` yet
+    assert listing() == (["out"], "first")
+    build("second")                                     # replaces the old one
+    assert listing() == (["out"], "second")
+    for fail in (OSError("disk full"), KeyboardInterrupt()):
+        with pytest.raises(type(fail)):
+            build("half", fail)
+        assert listing() == (["out"], "second"), "a failed build leaves `out` and no hidden folder"
+    real_replace = files.os.replace
+
+    def replace(src, dst):                              # the new folder cannot be renamed in
+        if Path(src).name.startswith(".out.new-"):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    with pytest.raises(OSError, match="disk full"):
+        build("third")
+    monkeypatch.undo()
+    assert listing() == (["out"], "second"), "the old folder is put back"
 
 
 # ------------------------------------------------------------------- fetch

@@ -1,4 +1,4 @@
-"""Rebuilding UCI HAR from raw HAPT recordings (`har_rnn.hapt`).
+"""Rebuilding UCI HAR from raw HAPT recordings (`har_rnn.data._hapt`).
 
 Synthetic recordings with known answers: acc = constant gravity + a 2 Hz sine,
 gyro x = the sample index (a ramp passes the filters unchanged, so every
@@ -18,10 +18,10 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from har_rnn import hapt
-from har_rnn import uci_format as uf
-from har_rnn.errors import HarDataError
-from har_rnn.files import display_path
+from har_rnn.data import _hapt as hapt
+from har_rnn.data import uci_format as uf
+from har_rnn.data.errors import HarDataError
+from har_rnn.data.files import display_path
 from synthetic_har import failing_read_bytes
 
 FS = uf.SAMPLE_RATE_HZ
@@ -421,11 +421,11 @@ UNREADABLE = {"permission denied": PermissionError(errno.EACCES, "Permission den
 def assert_one_line_naming(hapt_dir: Path, out: Path, path: Path, words: str,
                            capsys: pytest.CaptureFixture) -> None:
     """build-from-hapt fails with one line naming `path` (as display_path shows it)."""
-    from har_rnn import data
+    from har_rnn.data import __main__ as cli
 
     message = str(assert_build_fails(hapt_dir, out, f"{display_path(path)} {words}"))
     assert "\n" not in message
-    assert data.main(["build-from-hapt", str(hapt_dir), "--out", str(out)]) == 1
+    assert cli.main(["build-from-hapt", str(hapt_dir), "--out", str(out)]) == 1
     assert capsys.readouterr().err == f"error: {message}\n"
 
 
@@ -574,7 +574,8 @@ def test_an_unreadable_rebuild_provenance_is_named(hapt_dir: Path, tmp_path: Pat
 def test_fetch_hapt_reuses_its_earlier_rebuild(hapt_dir: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`fetch --hapt` hands the downloaded zip to the rebuild: a second fetch must reuse it."""
-    from har_rnn import data, downloads
+    from har_rnn import data
+    from har_rnn.data import _downloads as downloads
 
     archive = zip_folder(hapt_dir, tmp_path / "served.zip", "HAPT Data Set/")
     monkeypatch.setattr(downloads, "HAPT_URL", archive.as_uri())   # a local file: no network

@@ -1,27 +1,19 @@
-import re
+import dataclasses
 
 import pytest
 import torch
 
-from har_rnn import export
-from har_rnn.models import RNNClassifier, init_recurrent_weights
+from har_rnn.config import TrainConfig
+from har_rnn.models import CNNClassifier, ConvRNNClassifier, RNNClassifier, build_model, init_recurrent_weights
 
-def check_cell_shape(module):
-    """The module is `header + blocks`, each block marked with the notebook cell it came from."""
-    text = (export.PACKAGE / f"{module}.py").read_text(encoding="utf-8")
-    assert text.startswith('"""Generated from 0')
-    body = text[text.index('"""\n', 3) + 4:]
-    assert body.startswith("\n") and body.endswith("\n") and not body.endswith("\n\n")
-    blocks = re.split(r"\n\n\n(?=# notebook )", body[1:-1])
-    marker, _, first = blocks[0].partition("\n")
-    assert first.startswith(("import", "from")), "the first cell holds the imports"
-    for block in blocks:
-        assert re.fullmatch(r"# notebook 0[1-4], cell \d+", block.partition("\n")[0]), block[:60]
-        assert block.strip() and block == block.strip("\n"), f"not one cell: {block[:60]!r}"
+# Parameters of each kind with the default TrainConfig: the notebooks compare models of about this size.
+PARAMETERS = {"rnn": 5190, "rnn-mean": 5190, "conv-rnn": 13286, "conv-rnn-mean": 13286,
+              "gru": 4326, "lstm": 5702, "cnn": 7062}
 
 
-def test_models_module_is_in_cell_shape():
-    check_cell_shape("models")
+def same_weights(a, b):
+    return a.state_dict().keys() == b.state_dict().keys() and all(
+        torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -78,3 +70,51 @@ def test_config_rebuilds_the_model():
 def test_unknown_cell():
     with pytest.raises(ValueError, match="cell"):
         RNNClassifier(cell="transformer")
+
+
+@pytest.mark.parametrize("kind", PARAMETERS)
+def test_build_model_sizes_and_seeds_every_kind(kind):
+    """The sizes the notebooks quote, and initial weights that depend on config.seed only."""
+    model = build_model(kind, TrainConfig())
+    assert sum(p.numel() for p in model.parameters()) == PARAMETERS[kind]
+    assert model(torch.randn(2, 128, 9)).shape == (2, 6)
+    assert same_weights(model, build_model(kind, TrainConfig()))
+    assert not same_weights(model, build_model(kind, dataclasses.replace(TrainConfig(), seed=1)))
+
+
+def test_conv_rnn_shapes_and_readouts():
+    torch.manual_seed(0)
+    model = ConvRNNClassifier(channels=8, conv_layers=2, hidden_size=12, readout="mean")
+    x = torch.randn(5, 128, 9)
+    assert model(x).shape == (5, 6)
+    h = model.hidden_states(x)
+    assert h.shape == (5, 32, 12)                      # each conv block halves the sequence
+    torch.testing.assert_close(model(x), model.head(h.mean(1)))
+    last = ConvRNNClassifier(**{**model.config, "readout": "last"})
+    last.load_state_dict(model.state_dict())           # same weights, only the readout differs
+    torch.testing.assert_close(last(x), model.head(h[:, -1]))
+    assert not torch.allclose(last(x), model(x))
+    with pytest.raises(ValueError, match="readout"):
+        ConvRNNClassifier(readout="max")
+
+
+def test_conv_rnn_without_convolutions_reading_the_last_state_is_the_rnn_classifier():
+    """The ladder's first rung changes only the readout: with conv_layers=0 and "last" it is notebook 02's model."""
+    torch.manual_seed(3)
+    rnn = RNNClassifier(hidden_size=10, recurrent_init="default")
+    torch.manual_seed(3)
+    conv = ConvRNNClassifier(conv_layers=0, hidden_size=10, readout="last", recurrent_init="default")
+    assert same_weights(rnn, conv)                     # the same seed draws the same weights
+    with torch.no_grad():
+        for p in rnn.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    conv.load_state_dict(rnn.state_dict())
+    x = torch.randn(4, 40, 9)
+    assert torch.equal(conv(x), rnn(x))
+    assert torch.equal(conv.hidden_states(x), rnn.hidden_states(x))
+
+
+def test_cnn_output_shape():
+    model = CNNClassifier(channels=8)
+    assert model(torch.randn(5, 128, 9)).shape == (5, 6)
+    assert model(torch.randn(2, 37, 9)).shape == (2, 6)     # the mean over time takes any length

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from har_rnn.rnn_basics import plot_window, rnn_forward_loop
-from har_rnn.uci_format import CHANNELS, WINDOW
+from har_rnn.data.uci_format import CHANNELS, WINDOW
 
 
 def _weights(rnn: nn.RNN):

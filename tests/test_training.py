@@ -7,8 +7,8 @@ from torch import nn
 
 from har_rnn.config import TrainConfig
 from har_rnn.models import RNNClassifier
-from har_rnn.training import evaluate, fit, make_loader, set_seed, train_one_epoch, volunteer_split
-from test_models import check_cell_shape
+from har_rnn.training import (RandomRotation, evaluate, fit, make_loader, set_seed, train_one_epoch,
+                              volunteer_split)
 
 EASY = TrainConfig(epochs=6, lr=1e-2, batch_size=32, clip_norm=1.0, schedule=None)
 
@@ -29,10 +29,6 @@ def train_easy(seed=0, epochs=6, **changes):
     model = RNNClassifier(hidden_size=16, num_classes=3)
     history = fit(model, X_tr, y_tr, X_val, y_val, dataclasses.replace(EASY, seed=seed, epochs=epochs, **changes))
     return model, history, (X_val, y_val)
-
-
-def test_training_module_is_in_cell_shape():
-    check_cell_shape("training")
 
 
 def test_set_seed_repeats_random_numbers():
@@ -125,3 +121,80 @@ def test_fit_is_reproducible():
 def test_cosine_schedule_decays_the_learning_rate():
     _, history, _ = train_easy(epochs=4, schedule="cosine")
     assert history.lr.is_monotonic_decreasing and history.lr.iloc[0] == 1e-2
+
+
+# Standardization statistics of the kind notebook 02 computes: gravity lies mostly on total_acc's x axis.
+STATS = {"mean": np.array([0, 0, 0, 0, 0, 0, 0.8, -0.1, 0.1]),
+         "std": np.array([0.2, 0.1, 0.1, 0.4, 0.3, 0.3, 0.4, 0.3, 0.3])}
+
+
+def sensor_windows(n=32, steps=20, seed=0):
+    """(raw windows in sensor units, the same standardized as fit sees them)."""
+    raw = np.random.default_rng(seed).normal(STATS["mean"], STATS["std"], (n, steps, 9)).astype(np.float32)
+    return raw, torch.as_tensor((raw - STATS["mean"]) / STATS["std"], dtype=torch.float32)
+
+
+def rotate(x, degrees=20.0, seed=0):
+    """RandomRotation on standardized windows, returned in sensor units: (B, T, 3 triads, 3 axes)."""
+    out = RandomRotation(STATS, degrees, seed)(x).double().numpy()
+    return (out * STATS["std"] + STATS["mean"]).reshape(len(x), x.shape[1], 3, 3)
+
+
+def test_random_rotation_turns_each_window_rigidly_within_the_angle():
+    """One rotation per window, the same for its three triads and every step, by at most max_degrees."""
+    raw, x = sensor_windows()
+    turned = rotate(x)
+    before = raw.astype(np.float64).reshape(turned.shape)
+    np.testing.assert_allclose(np.linalg.norm(turned, axis=-1), np.linalg.norm(before, axis=-1), rtol=1e-4)
+    angles = []
+    for a, b in zip(before, turned):
+        R = np.linalg.lstsq(a.reshape(-1, 3), b.reshape(-1, 3), rcond=None)[0].T   # b = R a, one R for all
+        np.testing.assert_allclose(a.reshape(-1, 3) @ R.T, b.reshape(-1, 3), atol=1e-4)
+        np.testing.assert_allclose(R @ R.T, np.eye(3), atol=1e-4)
+        assert np.linalg.det(R) == pytest.approx(1, abs=1e-4)                     # a rotation, not a mirror
+        angles.append(np.degrees(np.arccos(np.clip((np.trace(R) - 1) / 2, -1, 1))))
+    assert max(angles) <= 20 + 1e-2 and max(angles) > 10      # within ±20°, and really turned
+    assert len({round(a, 3) for a in angles}) == len(angles)   # each window its own angle
+
+
+def test_random_rotation_by_zero_degrees_changes_nothing_and_repeats_with_its_seed():
+    _, x = sensor_windows()
+    torch.testing.assert_close(RandomRotation(STATS, 0, seed=0)(x), x, atol=1e-5, rtol=0)
+    assert np.array_equal(rotate(x, seed=4), rotate(x, seed=4))
+    assert not np.allclose(rotate(x, seed=4), rotate(x, seed=5))
+
+
+class Recorder:
+    """An augment that records the batches it is given and passes them on (rotated, if given a rotation)."""
+
+    def __init__(self, then=None):
+        self.batches, self.then = [], then
+
+    def __call__(self, xb):
+        self.batches.append(xb.clone())
+        return xb if self.then is None else self.then(xb)
+
+
+def test_augment_leaves_the_batch_order_and_the_initial_weights_alone():
+    """Adding the rotation must change only what the model sees, not which batches or which start."""
+    X, y = easy_task(96, 0)
+    config = dataclasses.replace(EASY, epochs=2)
+    trained = {}
+    for name, augment in (("none", None), ("identity", Recorder()),
+                          ("rotation", Recorder(RandomRotation(STATS, 20, seed=0)))):
+        torch.manual_seed(0)
+        model = RNNClassifier(hidden_size=8, num_classes=3)
+        fit(model, X[:64], y[:64], X[64:], y[64:], config, augment=augment, verbose=False)
+        trained[name] = torch.cat([v.flatten() for v in model.state_dict().values()])
+        if augment is not None:
+            loader = make_loader(X[:64], y[:64], config.batch_size, True, config.seed)
+            expected = [xb for _ in range(config.epochs) for xb, _ in loader]
+            assert len(augment.batches) == len(expected) == 4, name
+            assert all(torch.equal(a, b) for a, b in zip(augment.batches, expected)), name
+    assert torch.equal(trained["identity"], trained["none"])             # a no-op augment is a no-op
+    assert not torch.equal(trained["rotation"], trained["none"])
+    torch.manual_seed(0)                            # the rotation draws from its own generator, so
+    RandomRotation(STATS, 20, seed=0)(torch.zeros(4, 5, 9))   # weights drawn after it are the same
+    drawn = torch.rand(5)
+    torch.manual_seed(0)
+    assert torch.equal(drawn, torch.rand(5))

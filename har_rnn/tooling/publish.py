@@ -3,6 +3,9 @@
 CI re-executes the notebooks under reference numerics and compares these
 blocks with the committed ones exactly (`compare`), and checks the README's
 results table against them and against the seed results.
+
+    python -m har_rnn.tooling.publish                  # print every notebook's headline numbers
+    python -m har_rnn.tooling.publish --update-readme  # rewrite the README's results table
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import LADDER
+from ..data.files import REPO
 from .seeds import load_results
 
 MARKER = "Headline numbers (CI re-runs this notebook and compares them):"
@@ -91,28 +96,30 @@ def seed_tolerance(results: dict) -> float:
     return 3 * float(max(stds))
 
 
-MODELS = (("rnn", "vanilla RNN", "02"), ("gru", "GRU", "04"), ("lstm", "LSTM", "04"),
-          ("cnn", "1-D CNN (baseline)", "04"))
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def results_table(headlines: dict[str, dict | None], seed_results: dict) -> str:
-    """The README's results table: the notebooks' run (seed 0) and the mean ± std over seeds."""
-    by_prefix = {name[:2]: h or {} for name, h in headlines.items()}
+    """The README's results table: notebook 04's ladder and controls, each over the seeds.
+
+    Seed 0 of every run is the notebooks' own run where a notebook trains it (checked
+    by the truth tests); the parameter counts are those notebook 04 publishes."""
+    published = {k: v for h in headlines.values() if h for k, v in h.items()}
     n_seeds = len(seed_results["seeds"])
-    rows = [f"| model | test accuracy, seed 0 | test macro-F1, seed 0 | test accuracy, {n_seeds} seeds "
-            "| parameters | training time | notebook |",
-            "|---|---|---|---|---|---|---|"]
-    for key, label, nb in MODELS:
-        h = by_prefix.get(nb, {})
-        if f"{key}_test_accuracy" not in h:
+    rows = [f"| model | test accuracy, {n_seeds} seeds | seeds {' / '.join(map(str, seed_results['seeds']))} "
+            f"| test macro-F1, {n_seeds} seeds | sitting/standing errors, mean | parameters |",
+            "|---|---|---|---|---|---|"]
+    for name, rung in LADDER.items():
+        runs = seed_results["runs"].get(name)
+        if not runs:
             continue
-        acc = np.array([run["test_acc"] for run in seed_results["runs"][key].values()])
-        params = next((h[f"{key}_parameters"] for h in by_prefix.values() if f"{key}_parameters" in h), "")
-        rows.append(f"| {label} | {h[f'{key}_test_accuracy']:.2f}% | {h[f'{key}_test_macro_f1']:.2f}% "
-                    f"| {acc.mean():.2f} ± {acc.std(ddof=1):.2f}% | {params} "
-                    f"| {h.get(f'{key}_train_seconds', float('nan')):.0f} s | {nb} |")
-    source = by_prefix.get("02", {}).get("data_source", "unknown")
+        acc, f1, pair = (np.array([runs[s][m] for s in sorted(runs)], dtype=float)
+                         for m in ("test_acc", "test_macro_f1", "sitting_standing_errors"))
+        label = rung.label if rung.control else f"**{rung.label}**"
+        rows.append(f"| {label} | {acc.mean():.2f} ± {acc.std(ddof=1):.2f}% | {' / '.join(f'{a:.2f}' for a in acc)} "
+                    f"| {f1.mean():.2f} ± {f1.std(ddof=1):.2f}% | {pair.mean():.0f} "
+                    f"| {published.get(f'{name}_parameters', '')} |")
+    source = published.get("data_source", "unknown")
     return "\n".join([TABLE_START, *rows, "", f"Data: {source}.", TABLE_END])
 
 
@@ -130,7 +137,8 @@ def update_readme(readme: Path, headlines: dict[str, dict | None]) -> bool:
 def main() -> int:
     import nbformat
 
-    from .notebooks import REPO, tutorial_notebooks
+    from .notebooks import tutorial_notebooks     # nbclient: not needed in the notebooks' kernels
+
     headlines = {nb.name: from_notebook(nbformat.read(nb, as_version=4)) for nb in tutorial_notebooks()}
     if "--update-readme" in sys.argv[1:]:
         changed = update_readme(REPO / "README.md", headlines)

@@ -1,10 +1,10 @@
 """Execute the tutorial notebooks top to bottom, each in a fresh kernel.
 
-    python -m har_rnn.notebooks --in-place        # refresh the committed outputs
-    python -m har_rnn.notebooks --out DIR         # execute copies, leave the originals alone
-    python -m har_rnn.notebooks --only 02 03 ...  # a subset (still in order)
+    python -m har_rnn.tooling.notebooks --in-place        # refresh the committed outputs
+    python -m har_rnn.tooling.notebooks --out DIR         # execute copies, leave the originals alone
+    python -m har_rnn.tooling.notebooks --only 02 03 ...  # a subset (still in order)
 
-Every kernel starts with reference numerics (`har_rnn.numerics`), so the
+Every kernel starts with reference numerics (`har_rnn.tooling.numerics`), so the
 committed outputs are the same on any x86-64 CPU. `execute(..., parameters=)`
 injects a cell after the notebook's cell tagged ``parameters``, as papermill
 does (the tests pass ``{"QUICK": True}``). Folders come from the environment,
@@ -23,16 +23,16 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from ..data.files import LOCAL_DATA, REPO
 from .numerics import reference_env
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def tutorial_notebooks(repo: Path = REPO) -> list[Path]:
-    return sorted(repo.glob("0[1-4]_*.ipynb"))
+    """The four chapters, then the appendix notebooks (appendix/A*.ipynb)."""
+    return sorted(repo.glob("0[1-4]_*.ipynb")) + sorted((repo / "appendix").glob("A*.ipynb"))
 
 
-FAILED_DIR = REPO / "data" / "failed-notebooks"
+FAILED_DIR = LOCAL_DATA / "failed-notebooks"
 
 
 def _write(nb, out: Path) -> None:
@@ -96,8 +96,12 @@ def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800,
 
 
 # Notebooks in one stage may run side by side, each kernel on one core: 01 and 02
-# read only the data; 03 and 04 read only what 02 wrote.
-STAGES = (("01", "02"), ("03", "04"))
+# read only the data; every other notebook (03, 04, the appendix) reads only what 02 wrote.
+FIRST_STAGE = ("01", "02")
+
+
+def _stage(nb: Path) -> int:
+    return 0 if nb.name[:2] in FIRST_STAGE else 1
 
 
 def execute_in_stages(notebooks: list[Path], out_for, *, workers: int = 2, log=print, **kwargs) -> float:
@@ -107,8 +111,8 @@ def execute_in_stages(notebooks: list[Path], out_for, *, workers: int = 2, log=p
     cores changes no number, only the time. The first failure is raised once
     its stage has finished."""
     start = time.perf_counter()
-    for stage in STAGES:
-        batch = [nb for nb in notebooks if nb.name[:2] in stage]
+    for stage in (0, 1):
+        batch = [nb for nb in notebooks if _stage(nb) == stage]
         if not batch:
             continue
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -119,7 +123,8 @@ def execute_in_stages(notebooks: list[Path], out_for, *, workers: int = 2, log=p
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m har_rnn.notebooks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m har_rnn.tooling.notebooks",
+                                     description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--in-place", action="store_true", help="overwrite the notebooks with fresh outputs")
     where.add_argument("--out", type=Path, help="write executed copies into this folder")
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     notebooks = [nb for nb in tutorial_notebooks()
                  if not args.only or any(nb.name.startswith(p) for p in args.only)]
-    print(f"executing {len(notebooks)} notebooks (02 before 03 and 04) ...", flush=True)
+    print(f"executing {len(notebooks)} notebooks (02 before 03, 04 and the appendix) ...", flush=True)
     try:
         seconds = execute_in_stages(notebooks, lambda nb: nb if args.in_place else args.out / nb.name,
                                     log=lambda line: print(line, flush=True))

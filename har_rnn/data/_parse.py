@@ -1,7 +1,7 @@
 """Parse the bytes of UCI HAR text files into checked arrays.
 
 Pure functions of bytes: reading the files (and their I/O errors) is
-`folder`'s job. A problem raises one `HarDataError` naming the file and line.
+`_folder`'s job. A problem raises one `HarDataError` naming the file and line.
 """
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""The one call at the top of every notebook: numerics, plot style, folders."""
+"""`setup()`, the one call at the top of every notebook: numerics, plot style, folders."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from types import SimpleNamespace
 
+from ..artifacts import artifacts_dir
+from ..data.files import REPO
 from . import numerics
-from .artifacts import artifacts_dir
 
 PLOT_STYLE = {"figure.dpi": 100, "savefig.dpi": 120, "savefig.bbox": "tight",
               "axes.spines.top": False, "axes.spines.right": False}
@@ -28,7 +29,7 @@ def setup() -> SimpleNamespace:
         shell.run_line_magic("matplotlib", "inline")
         shell.run_line_magic("config", "InlineBackend.figure_formats = ['png']")  # static, renders on GitHub
     plt.rcParams.update(PLOT_STYLE)
-    images = Path(os.environ.get("HAR_IMAGES_DIR", "images"))
+    images = Path(os.environ.get("HAR_IMAGES_DIR") or REPO / "images")   # also from appendix/
     images.mkdir(parents=True, exist_ok=True)
     print("Numerics:", numerics.apply_in_process())
     return SimpleNamespace(data_dir=os.environ.get("HAR_DATA_DIR") or None,

@@ -6,18 +6,19 @@ the folders. Nothing half-downloaded or half-unpacked is ever kept.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import shutil
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Callable
 
+from ._folder import MANUAL_STEPS, find_layout, validate
 from .errors import HarDataError
-from .files import atomic_open, describe_os_error, display_path, replace_dir, sha256_file
-from .folder import MANUAL_STEPS, find_layout, validate
+from .files import atomic_dir, atomic_open, describe_os_error, display_path, sha256_file
 
 UCI_HAR_URL = ("https://archive.ics.uci.edu/static/public/240/"
                "human+activity+recognition+using+smartphones.zip")
@@ -95,37 +96,35 @@ def _unpack(zip_path: Path, into: Path) -> None:
     if digest != UCI_HAR_INNER_SHA256:
         raise HarDataError(f"{UCI_HAR_INNER_NAME} inside {Path(zip_path).name} has SHA-256 {digest}, "
                            f"expected {UCI_HAR_INNER_SHA256}; not using it. {MANUAL_STEPS}")
-    inner_path = into.parent / UCI_HAR_INNER_NAME
-    inner_path.write_bytes(inner_bytes)
-    with zipfile.ZipFile(inner_path) as inner:
+    with zipfile.ZipFile(io.BytesIO(inner_bytes)) as inner:
         safe_extract(inner, into)
 
 
 def extract_official_zip(zip_path: Path, out: Path) -> Path:
     """Unpack the official zip into `out`, checked.
 
-    Extracts into a temporary sibling folder and renames it into place, so an
-    interruption leaves nothing half-made."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    Unpacks into the hidden folder `atomic_dir` builds beside `out`, moves the
+    dataset's files to its top (the zip nests them in a folder, Kaggle's one
+    level deeper) and swaps it into place, so an interruption leaves nothing
+    half-made."""
+    with atomic_dir(out) as new:
+        unpacked = new / ".unpacked"
         try:
-            _unpack(zip_path, tmp / "x")
+            _unpack(zip_path, unpacked)
         except zipfile.BadZipFile as exc:
             raise HarDataError(f"{display_path(zip_path)} is not a valid zip ({exc}). "
                                f"Delete it and download again. {MANUAL_STEPS}") from None
         except OSError as exc:
             raise HarDataError(f"Unpacking {display_path(zip_path)} failed ({exc.strerror or exc}). "
                                f"Delete it and download again. {MANUAL_STEPS}") from None
-        root = find_layout(tmp / "x")
+        root = find_layout(unpacked)
         if root is None:
             raise HarDataError(f"{display_path(zip_path)} holds no UCI HAR folder "
                                f"(train/ and test/). {MANUAL_STEPS}")
         validate(root)
-        replace_dir(root, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for item in list(root.iterdir()):
+            os.replace(item, new / item.name)
+        shutil.rmtree(unpacked)
     return out
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from . import uci_format as fmt
+from ._folder import HarData
 from .files import LOCAL_DATA, atomic_open
-from .folder import HarData
 
 ARRAYS = ("X_train", "y_train", "subjects_train", "X_test", "y_test", "subjects_test")
 _DAMAGED = (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile)

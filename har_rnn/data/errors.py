@@ -1,8 +1,10 @@
 """One error type for every "your input is wrong, here is what to do" case.
 
-In a notebook IPython calls ``_render_traceback_`` instead of printing the
-traceback, so the reader sees only the message. On the command line the
-`har_rnn` entry points catch it and print the message with exit status 1.
+`HarError` is the base: `HarDataError` here for the dataset,
+`har_rnn.artifacts.ArtifactError` for notebook 02's artifacts. In a notebook
+IPython calls ``_render_traceback_`` instead of printing the traceback, so the
+reader sees only the message. On the command line the `har_rnn` entry points
+catch it and print the message with exit status 1.
 """
 from __future__ import annotations
 
@@ -16,7 +18,3 @@ class HarError(Exception):
 
 class HarDataError(HarError):
     """The dataset is missing, incomplete or malformed."""
-
-
-class ArtifactError(HarError):
-    """Notebook 02's artifacts are missing, stale or do not match each other."""

@@ -5,8 +5,8 @@ tutorial teaches *and* later notebooks (or tests) reuse.  This script copies
 those cells, in notebook order, into ``har_rnn/<module>.py``, so the notebook
 stays the one source of truth and the package is never edited by hand.
 
-    python -m har_rnn.export          # rewrite the generated modules
-    python -m har_rnn.export --check  # exit 1 if they are out of date
+    python -m har_rnn.tooling.export          # rewrite the generated modules (make export)
+    python -m har_rnn.tooling.export --check  # exit 1 if they are out of date
 """
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ import re
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-PACKAGE = REPO / "har_rnn"
+from ..data.files import REPO
+
+PACKAGE = REPO / "har_rnn"       # the lesson modules stay at the package's top level
 DIRECTIVE = re.compile(r"^#\|\s*export\s+([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
 def header(module: str, notebooks: list[str]) -> str:
-    return (f'"""Generated from {", ".join(notebooks)} by `python -m har_rnn.export`.\n\n'
+    return (f'"""Generated from {", ".join(notebooks)} by `python -m har_rnn.tooling.export`.\n\n'
             f"Do not edit: change the notebook cells marked `#| export {module}` and re-run\n"
             f'the export (`make export`)."""\n')
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(text, encoding="utf-8")
     if args.check and stale:
         print("Out of date with the notebooks: " + ", ".join(map(str, stale))
-              + ". Run `make export` (python -m har_rnn.export).", file=sys.stderr)
+              + ". Run `make export` (python -m har_rnn.tooling.export).", file=sys.stderr)
         return 1
     if not args.check:
         print("updated: " + (", ".join(map(str, stale)) if stale else "nothing (all in sync)"))

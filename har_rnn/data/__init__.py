@@ -1,4 +1,9 @@
-"""The data layer's front door: choose the UCI HAR folder, load it (cached), and its command line.
+"""The data layer: find, check, load and cache the UCI HAR windows (no torch here).
+
+    from har_rnn.data import load_har
+    har = load_har()          # a HarData: X_train (N, 128, 9) in CHANNELS order, labels 0-5, ...
+
+From the shell (`__main__.py`):
 
     python -m har_rnn.data locate                 # which folder would be used
     python -m har_rnn.data fetch [--hapt]         # download the official zip (or HAPT)
@@ -6,40 +11,43 @@
     python -m har_rnn.data validate [DIR]         # check a folder, print a summary
     python -m har_rnn.data prepare                # resolve (build/fetch if needed) + cache
 
-From Python, ``load_har()`` returns a `HarData` with ``X_train`` of shape
-``(N, 128, 9)`` (channels in `uci_format.CHANNELS` order), labels 0-5,
-subjects, activity names and where the windows came from.
-
 Where the data comes from when no folder is passed:
 ``HAR_DATA_DIR`` -> ``./UCI HAR Dataset`` -> build from ``HAR_HAPT_DIR`` ->
 an earlier rebuild in ``data/`` -> official download -> a message saying
 what to do by hand.
 
-The work is done elsewhere, one job per module: `folder` (read and check a
-folder), `parse` (the file formats), `cache` (the parse cache), `downloads`,
-`hapt` (the rebuild) and `standardizer`; the names notebooks use are
-importable from here.
+Public, beside this loader: `uci_format` (the dataset's constants and file
+layout: ACTIVITIES, CHANNELS, CHANNEL_UNITS, SAMPLE_RATE_HZ, WINDOW),
+`standardizer` (fit_standardizer, standardize), `errors` (HarError,
+HarDataError) and `files` (REPO, display_path, atomic_open, atomic_dir, ...).
+The work behind `load_har` is private, one job per module, as in
+scikit-learn's datasets: `_folder` (read and check a folder), `_parse` (the
+file formats), `_cache` (the parse cache), `_downloads`, `_hapt` and
+`_hapt_raw` (the rebuild from the raw HAPT recordings).
+
+This package imports nothing from the rest of `har_rnn`, and not torch: the
+lessons, the artifacts and the tooling build on it, never the other way round.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
-import sys
 from pathlib import Path
 
-from . import cache, downloads
+from . import _cache, _downloads
 from . import uci_format as fmt
-from .cache import cache_dir
-from .errors import HarDataError
+from ._cache import cache_dir
+from ._folder import (MANUAL_STEPS, OFFICIAL_SOURCE, HarData, find_layout, read_provenance,
+                      require_layout, validate)
+from .errors import HarDataError, HarError
 from .files import LOCAL_DATA, REPO, display_path
-from .folder import (MANUAL_STEPS, OFFICIAL_SOURCE, HarData, find_layout, read_provenance,
-                     require_layout, validate)
 from .standardizer import fit_standardizer, standardize
+from .uci_format import ACTIVITIES, CHANNEL_GROUPS, CHANNEL_UNITS, CHANNELS, SAMPLE_RATE_HZ, WINDOW, channel_groups
 
-__all__ = ["HarData", "LOCAL_DATA", "OFFICIAL_SOURCE", "cache_dir", "current_fingerprint",
-           "display_path", "fetch", "fit_standardizer", "load_har", "locate", "resolve",
-           "standardize", "validate"]
+__all__ = ["ACTIVITIES", "CHANNELS", "CHANNEL_GROUPS", "CHANNEL_UNITS", "channel_groups", "HarData", "HarDataError", "HarError", "LOCAL_DATA",
+           "OFFICIAL_SOURCE", "REPO", "SAMPLE_RATE_HZ", "WINDOW", "build_from_hapt", "cache_dir",
+           "current_fingerprint", "display_path", "fetch", "fit_standardizer", "load_har", "locate",
+           "resolve", "standardize", "validate"]
 
 
 def rebuilt_dir() -> Path:
@@ -80,19 +88,28 @@ def resolve(root: str | Path | None = None, *, allow_download: bool = True, log=
 
 def ensure_rebuilt(hapt_src: Path, out: Path | None = None, *, log=print) -> Path:
     """Rebuild from HAPT (its folder or zip) unless `out` already holds a build of the same labels."""
-    from . import hapt  # scipy is only needed on this route
+    from . import _hapt  # scipy and pandas are only needed on this route
 
     out = Path(out) if out else rebuilt_dir()
     if (out / "provenance.json").exists():
         prov = read_provenance(out)
-        with hapt.RawSource(hapt_src) as raw:
+        with _hapt.RawSource(hapt_src) as raw:
             labels_sha256 = hashlib.sha256(raw.read("labels.txt")).hexdigest()
         if (prov.get("labels_sha256") == labels_sha256
-                and prov.get("builder_version") == hapt.BUILDER_VERSION):
+                and prov.get("builder_version") == _hapt.BUILDER_VERSION):
             return out
     log(f"Rebuilding UCI HAR windows from the raw HAPT recordings into {display_path(out)} ...")
-    hapt.build_from_hapt(hapt_src, out, log=log)
+    _hapt.build_from_hapt(hapt_src, out, log=log)
     return out
+
+
+def build_from_hapt(src: str | Path, out: str | Path | None = None, *, log=print) -> dict:
+    """Rebuild the UCI HAR folder at `out` (default ``data/uci-har-rebuilt-from-hapt``)
+    from HAPT's raw recordings (the folder holding RawData/, or the zip); return its
+    provenance. An interrupted or failed build leaves `out` as it was."""
+    from . import _hapt
+
+    return _hapt.build_from_hapt(src, out if out is not None else rebuilt_dir(), log=log)
 
 
 def fetch(out: Path | None = None, *, hapt: bool = False, log=print) -> Path:
@@ -102,9 +119,9 @@ def fetch(out: Path | None = None, *, hapt: bool = False, log=print) -> Path:
     ``data/uci-har-rebuilt-from-hapt``); a later call reuses that rebuild."""
     folder = LOCAL_DATA / "downloads"
     if hapt:
-        return ensure_rebuilt(downloads.fetch_hapt_zip(folder), out, log=log)
-    return downloads.fetch_official(Path(out) if out else REPO / fmt.DATASET_FOLDER_NAME,
-                                    folder, log=log)
+        return ensure_rebuilt(_downloads.fetch_hapt_zip(folder), out, log=log)
+    return _downloads.fetch_official(Path(out) if out else REPO / fmt.DATASET_FOLDER_NAME,
+                                     folder, log=log)
 
 
 def load_har(root: str | Path | None = None, *, use_cache: bool = True,
@@ -113,10 +130,10 @@ def load_har(root: str | Path | None = None, *, use_cache: bool = True,
     root = resolve(root, allow_download=allow_download, log=log)
     if not use_cache:
         return validate(root)
-    data = cache.load(root)
+    data = _cache.load(root)
     if data is None:
         data = validate(root)
-        if not cache.save(data):
+        if not _cache.save(data):
             log(f"Note: could not write the parse cache in {display_path(cache_dir())}; "
                 f"the next load parses the files again.")
     return data
@@ -134,49 +151,4 @@ def current_fingerprint(root: str | Path | None = None) -> str | None:
         return None
     if found is None and os.environ.get("HAR_HAPT_DIR"):
         found = find_layout(rebuilt_dir())
-    return cache.fingerprint(found) if found is not None else None
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m har_rnn.data",
-                                     description="Find, fetch, rebuild and check the UCI HAR dataset.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("locate", help="say which folder would be used")
-    p_fetch = sub.add_parser("fetch", help="download the official zip (or HAPT with --hapt)")
-    p_fetch.add_argument("--hapt", action="store_true", help="download HAPT and rebuild from it")
-    p_fetch.add_argument("--out", type=Path, default=None)
-    p_build = sub.add_parser("build-from-hapt", help="rebuild UCI HAR windows from raw HAPT data")
-    p_build.add_argument("src", type=Path, help="folder holding RawData/, or the HAPT zip")
-    p_build.add_argument("--out", type=Path, default=None)
-    p_val = sub.add_parser("validate", help="check a UCI HAR folder and print a summary")
-    p_val.add_argument("dir", type=Path, nargs="?", default=None)
-    sub.add_parser("prepare", help="resolve the data (rebuild/fetch if needed) and fill the cache")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "locate":
-            found, how = locate()
-            print(f"{display_path(found) if found else 'nothing yet'} (via {how})")
-        elif args.command == "fetch":
-            fetch(args.out, hapt=args.hapt)
-        elif args.command == "build-from-hapt":
-            from .hapt import build_from_hapt
-            out = args.out or rebuilt_dir()
-            build_from_hapt(args.src, out)
-            print(validate(out).summary())
-        elif args.command == "validate":
-            folder = args.dir if args.dir is not None else resolve(allow_download=False)
-            print(validate(folder).summary())
-            print("OK")
-        elif args.command == "prepare":
-            print(load_har().summary())
-    except HarDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted; nothing half-written was kept", file=sys.stderr)
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return _cache.fingerprint(found) if found is not None else None

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from . import uci_format as fmt
+from ._parse import parse_integers, parse_signals
 from .errors import HarDataError
 from .files import describe_os_error, display_path
-from .parse import parse_integers, parse_signals
 
 OFFICIAL_SOURCE = "official UCI HAR v1.0 windows"
 DAMAGED_HINT = "The dataset folder is incomplete or damaged: download or rebuild it again."

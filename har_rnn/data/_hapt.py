@@ -8,7 +8,7 @@ one small step each, so notebook 01 can plot them for one recording:
 
 `build_from_hapt` runs them over every recording and writes the official
 folder layout (names and number format from `uci_format`). Reading RawData
-(folder or zip) is `hapt_raw`'s job; `read_segments` and `read_raw_recording`
+(folder or zip) is `_hapt_raw`'s job; `read_segments` and `read_raw_recording`
 are importable from here too.
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,9 +26,9 @@ import pandas as pd
 from scipy import signal as sps
 
 from . import uci_format as uf
+from ._hapt_raw import REEXTRACT_HINT, RawSource, read_raw_recording, read_segments
 from .errors import HarDataError
-from .files import display_path, replace_dir
-from .hapt_raw import REEXTRACT_HINT, RawSource, read_raw_recording, read_segments
+from .files import atomic_dir, display_path
 
 BUILDER_VERSION = "1"
 SOURCE_DESCRIPTION = "rebuilt from UCI HAPT v2.1 raw recordings"
@@ -164,8 +163,8 @@ def build_from_hapt(src: str | os.PathLike, out: str | os.PathLike, *,
                     log: Callable[[str], None] = print) -> dict:
     """Rebuild the UCI HAR folder at `out` from HAPT's raw recordings; return its provenance.
 
-    Builds into a hidden sibling folder and renames it into place at the end,
-    so an interrupted or failed build leaves `out` as it was.
+    Builds into a hidden sibling folder and swaps it into place at the end
+    (`files.atomic_dir`), so an interrupted or failed build leaves `out` as it was.
     """
     t0 = time.perf_counter()
     out = Path(out)
@@ -177,20 +176,14 @@ def build_from_hapt(src: str | os.PathLike, out: str | os.PathLike, *,
         labels = raw.read("labels.txt")
         splits = _collect_windows(raw)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with atomic_dir(out) as new:
         for split, (X, y, subjects) in splits.items():
-            _write_split(tmp, split, X, y, subjects)
-        (tmp / "activity_labels.txt").write_text(
+            _write_split(new, split, X, y, subjects)
+        (new / "activity_labels.txt").write_text(
             "".join(f"{k} {name}\n" for k, name in enumerate(uf.ACTIVITIES, 1)))
         counts = {split: _counts(y, subjects) for split, (_, y, subjects) in splits.items()}
         provenance = _provenance(src, labels, counts)
-        (tmp / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
-        replace_dir(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        (new / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
     log(f"Wrote {counts['train']['windows']} train / {counts['test']['windows']} test windows "
         f"to {display_path(out)} in {time.perf_counter() - t0:.1f} s")
     return provenance

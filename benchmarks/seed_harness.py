@@ -1,28 +1,40 @@
-"""Claims that survive a seed: every comparison the notebooks state, over 3 seeds.
+"""The seed harness: every comparison the notebooks state, trained over 3 seeds.
 
-`benchmarks/train_seeds.py` runs the notebooks' own protocol (same arrays,
-validation volunteers, selection on validation only, the test set once) for
-each model and each short-run variant of the exercises, and writes
-`benchmarks/seed_results.json`. The notebooks show those means ± std next to
-their single run (`seed_table`); CI recomputes seeds 1 and 2 exactly, and the
-notebooks' own run is seed 0.
+`train_seeds.py` runs the notebooks' own protocol (same arrays, validation
+volunteers, selection on validation only, the test set once) for each rung of
+`har_rnn.config.LADDER` and each short-run variant of the exercises, and
+writes `benchmarks/seed_results.json` (`write_results`). The notebooks read
+that file through `har_rnn.tooling.seeds` (means ± std next to their single
+run); CI recomputes seeds 1 and 2 exactly (`compare_results`), and the
+notebooks' own run is seed 0. Tests: tests/test_seeds.py.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from .config import TrainConfig
-from .files import REPO, atomic_open
+from har_rnn.config import LADDER, TrainConfig
+from har_rnn.data import ACTIVITIES, fit_standardizer, load_har, standardize
+from har_rnn.data.files import atomic_open
+from har_rnn.confusions import pair_errors
+from har_rnn.dynamics import class_mean_inputs, fixed_points_by_class
+from har_rnn.gradients import input_gradient_norms
+from har_rnn.hidden import hidden_trajectories
+from har_rnn.models import build_model
+from har_rnn.occlusion import input_saliency, last_block_share, occlusion_map, peak
+from har_rnn.tooling.numerics import apply_in_process, cpu_vendor
+from har_rnn.tooling.seeds import RESULTS_FILE, SEEDS
+from har_rnn.training import RandomRotation, evaluate, fit, random_window_split, volunteer_split
+from har_rnn.training import short_run as exercise_run
+from har_rnn.volunteers import volunteer_effect
 
-RESULTS_FILE = REPO / "benchmarks" / "seed_results.json"
-SEEDS = (0, 1, 2)
-MODELS = ("rnn", "gru", "lstm", "cnn")
+MODELS = tuple(LADDER)           # notebook 04's rungs and controls (config.LADDER)
 # The exercises' short runs of the vanilla RNN: name -> changes to config.short().
 SHORT_RUNS = {
     "short": {},
@@ -34,33 +46,31 @@ SHORT_RUNS = {
     "short raw inputs": {},
     "short random split": {},
 }
-SITTING, STANDING = 3, 4
-STATIC_POSTURES = (3, 4, 5)          # SITTING, STANDING, LAYING: the volunteer effect (notebook 04)
+SITTING, STANDING = ACTIVITIES.index("SITTING"), ACTIVITIES.index("STANDING")
+STATIC_POSTURES = tuple(ACTIVITIES.index(a) for a in ("SITTING", "STANDING", "LAYING"))   # the volunteer effect
 
 
 def prepared_data(data_dir=None) -> dict:
     """Notebook 02's arrays: standardized with training statistics, split by volunteer."""
-    from .data import fit_standardizer, load_har, standardize
-
     har = load_har(data_dir, log=lambda *_: None)
     stats = fit_standardizer(har.X_train)
     return {"X_train": standardize(har.X_train, stats), "X_raw": har.X_train, "y_train": har.y_train,
+            "stats": stats,
             "s_train": har.subjects_train, "X_test": standardize(har.X_test, stats),
             "y_test": har.y_test, "s_test": har.subjects_test,
             "data": {"source": har.source, "fingerprint": har.fingerprint}}
 
 
-def full_run(kind: str, config: TrainConfig, d: dict) -> dict:
-    """Train one model as notebooks 02/04 do; the numbers the notebooks' claims rest on (percent)."""
-    from .gradients import input_gradient_norms
-    from .models import build_model
-    from .training import evaluate, fit, volunteer_split
-
+def full_run(name: str, config: TrainConfig, d: dict) -> dict:
+    """Train one rung of `LADDER` as notebooks 02/04 do; the numbers the notebooks' claims rest on (percent)."""
+    rung = LADDER[name]
+    kind, config = rung.kind, rung.train_config(config)
     tr, val = volunteer_split(d["s_train"], config.validation_volunteers)
     model = build_model(kind, config)
+    augment = RandomRotation(d["stats"], rung.rotation_degrees, config.seed) if rung.rotation_degrees else None
     start = time.perf_counter()
     history = fit(model, d["X_train"][tr], d["y_train"][tr], d["X_train"][val], d["y_train"][val],
-                  config, verbose=False)
+                  config, augment=augment, verbose=False)
     seconds = time.perf_counter() - start
     model = model.cpu().eval()
     X, y, s = d["X_test"], d["y_test"], d["s_test"]
@@ -70,17 +80,16 @@ def full_run(kind: str, config: TrainConfig, d: dict) -> dict:
     zero_fill[:, :X.shape[1] // 2] = 0.0            # the first half hidden (notebook 04, section 3)
     result = {"val_acc": 100 * float(history.val_acc.max()), "best_epoch": history.attrs["best_epoch"],
               "test_acc": 100 * test["accuracy"], "test_macro_f1": 100 * test["macro_f1"],
-              "sitting_standing_errors": int(((y == SITTING) & (pred == STANDING)).sum()
-                                             + ((y == STANDING) & (pred == SITTING)).sum()),
+              "sitting_standing_errors": pair_errors(y, pred, SITTING, STANDING),
               "first_half_zeroed_lost": 100 * (test["accuracy"] - evaluate(model, zero_fill, y)["accuracy"]),
               **{f"recall_{k}": 100 * float((pred[y == k] == k).mean()) for k in np.unique(y)},
               **{f"volunteer_{v}_acc": 100 * float((pred[s == v] == y[s == v]).mean()) for v in np.unique(s)},
               "train_seconds": seconds}
-    if kind != "cnn":
+    if kind in ("rnn", "gru", "lstm"):
         norms = input_gradient_norms(model, X, y, per_window=True)
         with np.errstate(divide="ignore"):
             result["grad_ratio_log10"] = float(np.median(np.log10(norms[:, 0]) - np.log10(norms[:, -1])))
-    if kind == "rnn":
+    if name == "rnn":
         result.update(rnn_readings(model, d, pred))
     return result
 
@@ -88,12 +97,6 @@ def full_run(kind: str, config: TrainConfig, d: dict) -> dict:
 def rnn_readings(model, d: dict, pred) -> dict:
     """What notebooks 03 and 04 read off the vanilla RNN, with the notebooks' defaults:
     fixed points per activity, where occlusion hurts most, and the volunteer effect."""
-    from .dynamics import class_mean_inputs, fixed_points_by_class
-    from .hidden import hidden_trajectories
-    from .occlusion import input_saliency, last_block_share, occlusion_map, peak
-    from .uci_format import ACTIVITIES
-    from .volunteers import volunteer_effect
-
     X, y = d["X_test"], d["y_test"]
     hidden = hidden_trajectories(model, X)
     found, fixed = fixed_points_by_class(model, class_mean_inputs(d["X_train"], d["y_train"]), hidden, y)
@@ -122,25 +125,16 @@ def rnn_readings(model, d: dict, pred) -> dict:
 
 
 def short_run(name: str, config: TrainConfig, d: dict) -> dict:
-    """One of notebook 02's exercise runs (6 epochs at a constant learning rate)."""
-    import torch
-
-    from .models import RNNClassifier
-    from .training import evaluate, fit, volunteer_split
-
-    run_config = dataclasses.replace(config.short(), **SHORT_RUNS[name])
+    """One of notebook 02's exercise runs (`training.short_run`: 6 epochs at a constant learning rate)."""
     tr, val = volunteer_split(d["s_train"], config.validation_volunteers)
     X = d["X_raw"] if name == "short raw inputs" else d["X_train"]
     y = d["y_train"]
-    torch.manual_seed(run_config.seed)
-    model = RNNClassifier(hidden_size=run_config.hidden_size, recurrent_init=run_config.recurrent_init)
-    if name == "short random split":       # exercise 2: select on a random 20% of the windows
-        order = np.random.default_rng(run_config.seed).permutation(len(tr))
-        held, kept = tr[order[:len(tr) // 5]], tr[order[len(tr) // 5:]]
-        history = fit(model, X[kept], y[kept], X[held], y[held], run_config, verbose=False)
+    if name == "short random split":       # exercise 2: select on a random fifth of the windows
+        kept, held = (tr[positions] for positions in random_window_split(len(tr), config.seed))
+        model, history = exercise_run(X[kept], y[kept], X[held], y[held], config, verbose=False)
         return {"random_windows_acc": 100 * float(history.val_acc.max()),
-                "new_volunteers_acc": 100 * evaluate(model.cpu(), X[val], y[val])["accuracy"]}
-    history = fit(model, X[tr], y[tr], X[val], y[val], run_config, verbose=False)
+                "new_volunteers_acc": 100 * evaluate(model, X[val], y[val])["accuracy"]}
+    _, history = exercise_run(X[tr], y[tr], X[val], y[val], config, verbose=False, **SHORT_RUNS[name])
     return {"best_val_acc": 100 * float(history.val_acc.max()),
             "last_train_loss": float(history.train_loss.iloc[-1])}
 
@@ -149,8 +143,6 @@ _worker_data: dict = {}
 
 
 def _start_worker(data_dir) -> None:
-    from .numerics import apply_in_process
-
     apply_in_process()                       # oneDNN off and one thread, as in the parent
     _worker_data.update(prepared_data(data_dir))
 
@@ -167,9 +159,6 @@ def run_all(names, seeds, config: TrainConfig, data_dir=None, workers: int = 2, 
     Runs go to `workers` processes, each single-threaded with the parent's
     environment (reference numerics), so each result is the same as a run
     on its own; the second core only makes the whole faster."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     jobs = [(name, seed) for name in names for seed in seeds]
     runs = {}
     context = multiprocessing.get_context("spawn")
@@ -186,44 +175,29 @@ def run_all(names, seeds, config: TrainConfig, data_dir=None, workers: int = 2, 
     return runs
 
 
+def ladder_settings() -> dict:
+    return json.loads(json.dumps({name: dataclasses.asdict(rung) for name, rung in LADDER.items()}))
+
+
 def write_results(runs: dict, config: TrainConfig, data: dict, path: Path = RESULTS_FILE) -> None:
     with atomic_open(path) as fh:
-        fh.write((json.dumps({"config": config.to_dict(), "data": data, "seeds": list(SEEDS),
-                              "runs": runs}, indent=1, sort_keys=True) + "\n").encode())
+        fh.write((json.dumps({"config": config.to_dict(), "ladder": ladder_settings(), "data": data,
+                              "cpu_vendor": cpu_vendor(), "seeds": list(SEEDS), "runs": runs},
+                             indent=1, sort_keys=True) + "\n").encode())
 
 
-def load_results(path: Path = RESULTS_FILE) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def compare_results(committed: dict, runs: dict, config: TrainConfig, data: dict,
+                    tolerance: float = 0.0) -> list[str]:
+    """What differs between recomputed `runs` and the committed file (timings aside): exact.
 
-
-def seed_table(names, metrics, results: dict | None = None) -> pd.DataFrame:
-    """Mean ± std over the seeds of `metrics` for each run name (a str or a list), and seed 0 alone."""
-    results = load_results() if results is None else results
-    names = [names] if isinstance(names, str) else list(names)
-    rows = {}
-    for name in names:
-        per_seed = results["runs"][name]
-        row = {}
-        for metric in metrics:
-            values = np.array([per_seed[s][metric] for s in sorted(per_seed)], dtype=float)
-            row[metric] = f"{values.mean():.2f} ± {values.std(ddof=1):.2f}"
-            row[f"{metric}, seed 0"] = f"{per_seed['0'][metric]:.2f}"
-        row["seeds"] = len(per_seed)
-        rows[name] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def seed_values(name: str, metric: str, results: dict | None = None) -> np.ndarray:
-    results = load_results() if results is None else results
-    per_seed = results["runs"][name]
-    return np.array([per_seed[s][metric] for s in sorted(per_seed)], dtype=float)
-
-
-def compare_results(committed: dict, runs: dict, config: TrainConfig, data: dict) -> list[str]:
-    """What differs between recomputed `runs` and the committed file (timings aside): exact."""
+    With a `tolerance` (points; for a CPU of another vendor, where bit-identity cannot hold)
+    only accuracies (keys ending in _acc) are compared, each within it."""
     problems = []
     if committed.get("config") != json.loads(json.dumps(config.to_dict())):
         problems.append("the committed results were made with another TrainConfig")
+    for name in runs:
+        if name in LADDER and committed.get("ladder", {}).get(name) != ladder_settings()[name]:
+            problems.append(f"the committed results for {name} were made with other ladder settings")
     if committed.get("data", {}).get("fingerprint") != data["fingerprint"]:
         problems.append("the committed results were made from other data")
     for name, per_seed in runs.items():
@@ -233,6 +207,8 @@ def compare_results(committed: dict, runs: dict, config: TrainConfig, data: dict
                 problems.append(f"{name} seed {seed} is not in the committed file")
                 continue
             for key, value in result.items():
-                if key != "train_seconds" and old.get(key) != value:
+                if key == "train_seconds" or (tolerance and not key.endswith("_acc")):
+                    continue
+                if (abs(value - old[key]) > tolerance if tolerance and key in old else old.get(key) != value):
                     problems.append(f"{name} seed {seed}: {key} {old.get(key)} -> {value}")
     return problems

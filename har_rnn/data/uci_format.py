@@ -21,6 +21,17 @@ CHANNELS = (
 )
 CHANNEL_UNITS = {c: ("rad/s" if "gyro" in c else "g") for c in CHANNELS}
 
+
+def channel_groups(channels=CHANNELS) -> dict[str, tuple[int, ...]]:
+    """{sensor: column indices}: channels named '<sensor>_<axis>' grouped, in order of first appearance."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(channels):
+        groups.setdefault(name.rsplit("_", 1)[0], []).append(i)
+    return {sensor: tuple(columns) for sensor, columns in groups.items()}
+
+
+CHANNEL_GROUPS = channel_groups()   # body_acc: 0-2, body_gyro: 3-5, total_acc: 6-8
+
 ACTIVITIES = ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS",
               "SITTING", "STANDING", "LAYING")   # label k+1 <-> ACTIVITIES[k]
 N_SUBJECTS = 30

@@ -1,9 +1,11 @@
 """Small file helpers every module shares: paths, read errors, hashing, atomic writes.
 
-Notebook outputs and messages must not show machine-specific absolute paths,
-so every path a reader sees goes through `display_path`. Every file the
-project writes goes through `atomic_open`, so an interruption never leaves a
-half-written file behind.
+`REPO` (the repository root) is defined here and only here. Notebook outputs
+and messages must not show machine-specific absolute paths, so every path a
+reader sees goes through `display_path`. Every file the project writes goes
+through `atomic_open`, and every folder it builds (a HAPT rebuild, an unpacked
+download, the artifacts set) through `atomic_dir`, so an interruption never
+leaves a half-written file or folder behind.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]   # har_rnn/data/files.py -> the repository root
 LOCAL_DATA = REPO / "data"  # rebuilt datasets, downloads and the parse cache (git-ignored)
 PATH_VARIABLES = ("HAR_DATA_DIR", "HAR_HAPT_DIR", "HAR_ARTIFACTS_DIR", "HAR_IMAGES_DIR", "HAR_CACHE_DIR")
 
@@ -66,6 +68,12 @@ def atomic_open(path: str | os.PathLike):
         tmp.unlink(missing_ok=True)
 
 
+def swap_sibling(out: Path, kind: str, pid: int | None = None) -> Path:
+    """The hidden sibling ``.<name>.<kind>-<pid>`` of `out` that a swap uses while it runs:
+    kind "new" (the folder being built), "old" (the previous `out`, moved aside)."""
+    return out.parent / f".{out.name}.{kind}-{os.getpid() if pid is None else pid}"
+
+
 def replace_dir(new: str | os.PathLike, out: str | os.PathLike) -> None:
     """Rename the finished folder `new` onto `out`; an old `out` is moved aside
     and deleted only once the new one is in place (put back if that fails)."""
@@ -73,7 +81,7 @@ def replace_dir(new: str | os.PathLike, out: str | os.PathLike) -> None:
     if not out.exists():
         os.replace(new, out)
         return
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    old = swap_sibling(out, "old")
     os.replace(out, old)
     try:
         os.replace(new, out)
@@ -81,3 +89,26 @@ def replace_dir(new: str | os.PathLike, out: str | os.PathLike) -> None:
         os.replace(old, out)
         raise
     shutil.rmtree(old)
+
+
+@contextlib.contextmanager
+def atomic_dir(out: str | os.PathLike):
+    """Build a folder beside `out`, then swap it in whole: ``with atomic_dir(out) as new: ...``.
+
+    Yields a new, empty hidden sibling ``.<name>.new-<pid>``. When the block
+    ends normally, `replace_dir` renames it onto `out` (an old `out` is kept
+    until the new one is in place, and put back if that rename fails). When the
+    block raises (or is interrupted), or the swap fails, the sibling is deleted
+    and `out` is left as it was. A process killed outright leaves the sibling
+    behind (and, between the two renames, the old `out` as ``.<name>.old-<pid>``);
+    `artifacts` recovers from both."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = swap_sibling(out, "new")
+    shutil.rmtree(new, ignore_errors=True)      # left by an earlier process with our pid
+    try:
+        new.mkdir()
+        yield new
+        replace_dir(new, out)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)

@@ -1,0 +1,60 @@
+"""Numbers in the notebooks' prose are numbers their outputs print.
+
+Prose may state the numbers it interprets (a reader should not have to hunt
+for them), so it can go stale when a rerun changes them. This test keeps it
+true: every decimal number and every percentage in a notebook's markdown must
+appear, as printed, in that notebook's own text outputs (tables included).
+A short list of constants of the data and the method is exempt. Timings stay
+out of prose: they change from run to run.
+"""
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from har_rnn.tooling.notebooks import REPO, tutorial_notebooks
+
+# Constants of the data and the method, not measurements (blanked out before the scan).
+CONSTANTS = re.compile(r"2\.56 s(econds)?|1\.28 s|1 g = 9\.81 m/s|0\.3 Hz|0\.02, 0\.1 and 0\.5 s|\(50%\s+overlap"
+                       r"|middle\s+50%|AUC \(0\.5 = no|share above 0\.9")
+NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+|\d+(?:\.\d+)?(?=\s?%))")
+NOT_PROSE = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|`[^`\n]*`|\]\([^)]*\)|<[^>\n]*>", re.S)   # math, code, links
+
+
+def outputs_text(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts += [out.get("text", ""), data.get("text/plain", ""), data.get("text/html", "")]
+    return "\n".join(parts)
+
+
+def unprinted_numbers(nb) -> list[tuple[int, str]]:
+    """(cell index, number) for every number in the markdown that no output prints."""
+    printed = outputs_text(nb)
+    missing = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for number in NUMBER.findall(CONSTANTS.sub(" ", NOT_PROSE.sub(" ", cell.source))):
+            if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", printed):
+                missing.append((index, number))
+    return missing
+
+
+@pytest.mark.parametrize("path", tutorial_notebooks(), ids=lambda p: p.name[:2])
+def test_every_number_in_the_prose_is_printed_by_the_notebook(path):
+    missing = unprinted_numbers(nbformat.read(path, as_version=4))
+    assert not missing, (f"{path.relative_to(REPO)}: numbers in the prose that no output prints (a stale "
+                         "number, or one to print): " + ", ".join(f"cell {i}: {n}" for i, n in missing))
+
+
+def test_a_stale_number_is_caught():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("stream", text="test accuracy 96.13% (± 1.02)\n")]),
+        nbformat.v4.new_markdown_cell("It reaches 96.13% ($\\pm$ 1.02), on windows of 2.56 s."),
+        nbformat.v4.new_markdown_cell("It reaches 96.31%, and `0.77` in code or $0.66$ in math are not prose.")])
+    assert unprinted_numbers(nb) == [(2, "96.31")]
