@@ -3,7 +3,7 @@
 Do not edit: change the notebook cells marked `#| export confusions` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 9
+# notebook 04, cell 8
 import numpy as np
 from sklearn.metrics import confusion_matrix
 

@@ -1,9 +1,9 @@
-"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.tooling.export`.
+"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb, appendix/A1_Fixed_points_in_depth.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export gradients` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 23
+# notebook 04, cell 18
 from har_rnn.training import evaluate
 
 
@@ -23,7 +23,7 @@ def last_k_accuracy(model, X, y, ks, how):
     return out
 
 
-# notebook 04, cell 33
+# notebook 04, cell 28
 import torch
 from torch import nn
 
@@ -59,7 +59,7 @@ def input_gradient_norms(model, X, y, batch_size=256, per_window=False):
     return norms if per_window else norms.mean(axis=0)
 
 
-# notebook 04, cell 34
+# notebook 04, cell 29
 import numpy as np
 
 
@@ -72,12 +72,7 @@ def gradient_ratios(norms):
     return {"mean t=1 / t=128": mean[0] / mean[-1], "per-window t=1 / t=128, median": 10 ** np.median(per_window)}
 
 
-def decades_per_step(log_norms):
-    """The average change of log10 ||d h_T / d h_t|| per step from t = 1 to t = T (median over windows)."""
-    return np.median(log_norms[:, 0] - log_norms[:, -1]) / (log_norms.shape[1] - 1)
-
-
-# notebook 04, cell 37
+# notebook A1, cell 14
 def recurrence(model, dtype=torch.float64):
     """The model's recurrence written out with its own weights: (step, state_size).
 
@@ -126,7 +121,7 @@ def unroll(step, x, state_size):
     return torch.stack(states, 1)
 
 
-# notebook 04, cell 39
+# notebook A1, cell 16
 def step_jacobian_norms(step, x, state_size, hidden_size):
     """||d h_T / d s_t||_2 (spectral norm) for t = 1 ... T, for windows x (B, T, C): (B, T).
 
@@ -175,3 +170,8 @@ def recurrent_spectrum(model):
     return {name: {"singular_values": torch.linalg.svdvals(block).numpy(),
                    "spectral_radius": float(torch.linalg.eigvals(block).abs().max())}
             for name, block in zip(names, W.split(rnn.hidden_size))}
+
+
+def decades_per_step(log_norms):
+    """The average change of log10 ||d h_T / d h_t|| per step from t = 1 to t = T (median over windows)."""
+    return np.median(log_norms[:, 0] - log_norms[:, -1]) / (log_norms.shape[1] - 1)

@@ -74,7 +74,7 @@ class RNNClassifier(nn.Module):
         return self.head(h_n[-1])    # h_n: (num_layers, B, H); take the last layer
 
 
-# notebook 04, cell 47
+# notebook 04, cell 33
 class CNNClassifier(nn.Module):
     """A non-recurrent baseline: three 1-D convolutions over time, then the mean over time."""
 
@@ -115,7 +115,7 @@ def build_model(kind, config):
                              hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
 
 
-# notebook 04, cell 59
+# notebook 04, cell 45
 class ConvRNNClassifier(nn.Module):
     """Local features first, then a vanilla RNN over the shorter sequence they make.
 

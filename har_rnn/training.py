@@ -169,7 +169,7 @@ def random_window_split(n_windows, seed):
     return shuffled[n_windows // 5:], shuffled[:n_windows // 5]
 
 
-# notebook 04, cell 61
+# notebook 04, cell 47
 import math
 
 

@@ -1,9 +1,9 @@
-"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb by `python -m har_rnn.tooling.export`.
+"""Generated from appendix/A2_The_volunteer_effect_tested.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export volunteers` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 19
+# notebook A2, cell 5
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr

@@ -32,7 +32,7 @@ def collect(repo: Path = REPO) -> dict[str, str]:
     """Module name -> generated source, from every `#| export` cell."""
     blocks: dict[str, list[str]] = {}
     sources: dict[str, list[str]] = {}
-    for nb_path in sorted(repo.glob("0*.ipynb")):
+    for nb_path in [*sorted(repo.glob("0*.ipynb")), *sorted(repo.glob("appendix/A*.ipynb"))]:
         cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
         for index, cell in enumerate(cells):
             if cell["cell_type"] != "code":
@@ -45,8 +45,9 @@ def collect(repo: Path = REPO) -> dict[str, str]:
             module = m.group(1)
             marker = f"# notebook {nb_path.name[:2]}, cell {index}"
             blocks.setdefault(module, []).append(marker + "\n" + body.strip("\n"))
-            if nb_path.name not in sources.setdefault(module, []):
-                sources[module].append(nb_path.name)
+            name = str(nb_path.relative_to(repo))
+            if name not in sources.setdefault(module, []):
+                sources[module].append(name)
     return {mod: header(mod, sources[mod]) + "\n" + "\n\n\n".join(b) + "\n"
             for mod, b in blocks.items()}
 
