@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from ..data.files import REPO
+from .notebooks import tutorial_notebooks
 
 PACKAGE = REPO / "har_rnn"       # the lesson modules stay at the package's top level
 DIRECTIVE = re.compile(r"^#\|\s*export\s+([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -32,7 +33,7 @@ def collect(repo: Path = REPO) -> dict[str, str]:
     """Module name -> generated source, from every `#| export` cell."""
     blocks: dict[str, list[str]] = {}
     sources: dict[str, list[str]] = {}
-    for nb_path in [*sorted(repo.glob("0*.ipynb")), *sorted(repo.glob("appendix/A*.ipynb"))]:
+    for nb_path in tutorial_notebooks(repo):
         cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
         for index, cell in enumerate(cells):
             if cell["cell_type"] != "code":
