@@ -41,10 +41,22 @@ STEP = uf.WINDOW // 2              # 50% overlap
 N_ACTIVITIES = len(uf.ACTIVITIES)  # ids 1-6; 7-12 are postural transitions
 
 
+# sps.butter(BUTTERWORTH_ORDER, cutoff, fs=50, output="sos"), written out. SciPy designs
+# the filter with NumPy's tan, whose last bit differs between CPUs with and without
+# AVX-512, and that bit reached the rebuilt files (tests/test_hapt.py checks these
+# against SciPy). These are the values an AVX-512 CPU computes.
+LOWPASS_SOS = {
+    NOISE_CUTOFF_HZ: ((0.5276243825019432, 0.5276243825019432, 0.0, 1.0, 0.5095254494944288, 0.0),
+                      (1.0, 2.0, 1.0, 1.0, 1.2505164308487398, 0.5457233155094575)),
+    GRAVITY_CUTOFF_HZ: ((6.4518491290909294e-06, 1.2903698258181859e-05, 6.4518491290909294e-06,
+                         1.0, -0.9629940509502153, 0.0),
+                        (1.0, 1.0, 0.0, 1.0, -1.9616121845004821, 0.9630069546484734)),
+}
+
+
 def _lowpass(x: np.ndarray, cutoff_hz: float) -> np.ndarray:
     """Zero-phase Butterworth low-pass along time (axis 0)."""
-    sos = sps.butter(BUTTERWORTH_ORDER, cutoff_hz, fs=uf.SAMPLE_RATE_HZ, output="sos")
-    return sps.sosfiltfilt(sos, x, axis=0)
+    return sps.sosfiltfilt(np.array(LOWPASS_SOS[cutoff_hz]), x, axis=0)
 
 
 def denoise(signal: np.ndarray) -> np.ndarray:
