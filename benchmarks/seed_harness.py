@@ -5,8 +5,10 @@ volunteers, selection on validation only, the test set once) for each rung of
 `har_rnn.config.LADDER` and each short-run variant of the exercises, and
 writes `benchmarks/seed_results.json` (`write_results`). The notebooks read
 that file through `har_rnn.tooling.seeds` (means ± std next to their single
-run); CI recomputes seeds 1 and 2 exactly (`compare_results`), and the
-notebooks' own run is seed 0. Tests: tests/test_seeds.py.
+run); CI recomputes seeds 1 and 2 and compares them with the file
+(`har_rnn.tooling.comparison.compare_seed_runs`: exactly where bit-identity
+holds, else each number within its own run's seed spread), and the notebooks'
+own run is seed 0. Tests: tests/test_seeds.py.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from har_rnn.gradients import input_gradient_norms
 from har_rnn.hidden import hidden_trajectories
 from har_rnn.models import build_model
 from har_rnn.occlusion import input_saliency, last_block_share, occlusion_map, peak
+from har_rnn.tooling.comparison import ladder_settings
 from har_rnn.tooling.numerics import apply_in_process, cpu_vendor
 from har_rnn.tooling.seeds import RESULTS_FILE, SEEDS
 from har_rnn.training import RandomRotation, evaluate, fit, random_window_split, volunteer_split
@@ -175,40 +178,8 @@ def run_all(names, seeds, config: TrainConfig, data_dir=None, workers: int = 2, 
     return runs
 
 
-def ladder_settings() -> dict:
-    return json.loads(json.dumps({name: dataclasses.asdict(rung) for name, rung in LADDER.items()}))
-
-
 def write_results(runs: dict, config: TrainConfig, data: dict, path: Path = RESULTS_FILE) -> None:
     with atomic_open(path) as fh:
         fh.write((json.dumps({"config": config.to_dict(), "ladder": ladder_settings(), "data": data,
                               "cpu_vendor": cpu_vendor(), "seeds": list(SEEDS), "runs": runs},
                              indent=1, sort_keys=True) + "\n").encode())
-
-
-def compare_results(committed: dict, runs: dict, config: TrainConfig, data: dict,
-                    tolerance: float = 0.0) -> list[str]:
-    """What differs between recomputed `runs` and the committed file (timings aside): exact.
-
-    With a `tolerance` (points; for a CPU of another vendor, where bit-identity cannot hold)
-    only accuracies (keys ending in _acc) are compared, each within it."""
-    problems = []
-    if committed.get("config") != json.loads(json.dumps(config.to_dict())):
-        problems.append("the committed results were made with another TrainConfig")
-    for name in runs:
-        if name in LADDER and committed.get("ladder", {}).get(name) != ladder_settings()[name]:
-            problems.append(f"the committed results for {name} were made with other ladder settings")
-    if committed.get("data", {}).get("fingerprint") != data["fingerprint"]:
-        problems.append("the committed results were made from other data")
-    for name, per_seed in runs.items():
-        for seed, result in per_seed.items():
-            old = committed["runs"].get(name, {}).get(seed)
-            if old is None:
-                problems.append(f"{name} seed {seed} is not in the committed file")
-                continue
-            for key, value in result.items():
-                if key == "train_seconds" or (tolerance and not key.endswith("_acc")):
-                    continue
-                if (abs(value - old[key]) > tolerance if tolerance and key in old else old.get(key) != value):
-                    problems.append(f"{name} seed {seed}: {key} {old.get(key)} -> {value}")
-    return problems

@@ -9,7 +9,12 @@ def isolated_cache(tmp_path, monkeypatch):
 
 @pytest.hookimpl(tryfirst=True)          # before `-m` deselects by marker
 def pytest_collection_modifyitems(items):
-    """Every real_data test is slow too: `make test-fast` (-m "not slow") leaves them all out."""
+    """Every real_data test is slow too: `make test-fast` (-m "not slow") leaves them all out.
+
+    Tests marked `first` (is the rebuilt data the book's? does this machine match the
+    committed numerics trace?) run before all others: when either fails, the suite's
+    first failure names the cause, not a list of moved numbers half an hour later."""
     for item in items:
         if item.get_closest_marker("real_data"):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("first") is None)   # stable: the rest keep their order

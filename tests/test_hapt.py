@@ -500,20 +500,62 @@ SPLIT_TOLERANCE = 0.02
 CLASS_TOLERANCE = {1: 0.02, 2: 0.02, 3: 0.02, 4: 0.05, 5: 0.05, 6: 0.05}
 
 
+@pytest.fixture(scope="module")
+def real_hapt() -> Path:
+    if not os.environ.get("HAR_HAPT_DIR"):
+        pytest.skip("HAR_HAPT_DIR not set: real HAPT recordings not available (CI sets it)")
+    return Path(os.environ["HAR_HAPT_DIR"])
+
+
+@pytest.fixture(scope="module")
+def real_build(real_hapt: Path, tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("real") / "rebuilt"
+    return out, hapt.build_from_hapt(real_hapt, out, log=quiet)
+
+
 @pytest.mark.real_data
-@pytest.mark.skipif(not os.environ.get("HAR_HAPT_DIR"),
-                    reason="HAR_HAPT_DIR not set: real HAPT recordings not available (CI sets it)")
-def test_real_hapt_matches_the_official_counts(tmp_path: Path) -> None:
-    src = Path(os.environ["HAR_HAPT_DIR"])
-    official = src.parent / "uci-har-v1-labels"
+@pytest.mark.first
+def test_a_fresh_rebuild_is_the_books_data(real_build: tuple[Path, dict]) -> None:
+    """Every committed number comes from these bytes; on a machine that rebuilds others, say so first."""
+    from har_rnn.data import validate
+
+    out, provenance = real_build
+    problems = hapt.canonical_problems(provenance, validate(out).fingerprint)
+    assert not problems, ("the data rebuilt on this machine are not the book's, so no committed number can "
+                          "be expected to come back: " + "; ".join(problems)
+                          + " (run `python -m har_rnn.tooling.numerics trace --check` to see which stage moved)")
+
+
+@pytest.mark.real_data
+def test_a_one_ulp_change_in_one_window_fails_the_canonical_check(real_hapt: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    collect = hapt._collect_windows
+
+    def nudged(raw):
+        splits = collect(raw)
+        X = splits["test"][0]
+        X[100, 64, 4] = np.nextafter(X[100, 64, 4], np.inf)     # one window, one value, one ulp
+        return splits
+
+    monkeypatch.setattr(hapt, "_collect_windows", nudged)
+    provenance = hapt.build_from_hapt(real_hapt, tmp_path / "rebuilt", log=quiet)
+    from har_rnn.data import validate
+
+    problems = hapt.canonical_problems(provenance, validate(tmp_path / "rebuilt").fingerprint)
+    assert problems and problems[0].startswith("the rebuilt windows differ before formatting"), problems
+
+
+@pytest.mark.real_data
+def test_real_hapt_matches_the_official_counts(real_hapt: Path, real_build: tuple[Path, dict]) -> None:
+    official = real_hapt.parent / "uci-har-v1-labels"
     if not official.is_dir():
-        pytest.fail(f"{official} is missing: it must sit beside HAR_HAPT_DIR ({src}) and hold "
+        pytest.fail(f"{official} is missing: it must sit beside HAR_HAPT_DIR ({real_hapt}) and hold "
                     "the official train/y_train.txt, test/y_test.txt and subject files")
-    provenance = hapt.build_from_hapt(src, tmp_path / "rebuilt", log=quiet)
+    rebuilt, provenance = real_build
     for split in uf.SPLITS:
         y_official = np.loadtxt(uf.labels_path(official, split), dtype=int)
-        y = np.loadtxt(uf.labels_path(tmp_path / "rebuilt", split), dtype=int)
-        subjects = np.loadtxt(uf.subjects_path(tmp_path / "rebuilt", split), dtype=int)
+        y = np.loadtxt(uf.labels_path(rebuilt, split), dtype=int)
+        subjects = np.loadtxt(uf.subjects_path(rebuilt, split), dtype=int)
         assert abs(len(y) - len(y_official)) <= SPLIT_TOLERANCE * len(y_official), split
         for k, tolerance in CLASS_TOLERANCE.items():
             n, n_official = (y == k).sum(), (y_official == k).sum()
@@ -522,6 +564,31 @@ def test_real_hapt_matches_the_official_counts(tmp_path: Path) -> None:
         want = uf.TEST_SUBJECTS if split == "test" else uf.TRAIN_SUBJECTS
         assert sorted(set(subjects.tolist())) == list(want), split
         assert provenance["counts"][split]["windows"] == len(y)
+
+
+def test_the_written_out_filters_are_scipys_butterworth_filters() -> None:
+    """The coefficients are constants so that no CPU's tan moves them; SciPy agrees to the last bits."""
+    from scipy import signal as sps
+
+    for cutoff, sos in hapt.LOWPASS_SOS.items():
+        expected = sps.butter(hapt.BUTTERWORTH_ORDER, cutoff, fs=uf.SAMPLE_RATE_HZ, output="sos")
+        np.testing.assert_allclose(np.array(sos), expected, rtol=1e-14, atol=1e-20)
+
+
+def test_the_official_format_rounds_every_value_exactly() -> None:
+    """Against Python's correctly rounded formatting, value by value, ties and extremes included."""
+    def official(v: float) -> str:
+        mantissa, exponent = ("%.7e" % abs(v)).split("e")
+        return f" {'-' if v < 0 else ' '}{mantissa}e{'-' if int(exponent) < 0 else '+'}{abs(int(exponent)):03d}"
+
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((40, 128)) * 10.0 ** rng.integers(-12, 4, (40, 128))
+    values[0, :6] = [0.0, -0.0, 1.23456785, 9.999999995, -9.9999999996e-5, 5e-324]
+    values[1, :2] = [1e-120, -3.5e150]                          # three-digit exponents
+    for block in (values[2:], values):                          # the fast path, and the general one
+        lines = uf.format_official(block).decode().splitlines()
+        assert lines == ["".join(official(v) for v in row) for row in block]
+    assert official(-0.0) == official(0.0) == "  0.0000000e+000"
 
 
 # --- the data layer's HAPT route (har_rnn.data) ------------------------------

@@ -7,9 +7,10 @@
 - Hygiene of the committed notebooks (what a reader sees on GitHub). Always runs.
 - Truth: with real data (HAR_HAPT_DIR, always set in CI) all notebooks are
   re-executed under reference numerics in a temporary folder and their headline
-  numbers compared with the committed ones: exactly on an x86-64 CPU with AVX2,
-  within the measured seed spread elsewhere (`publish.compare`). Their seed-0
-  runs must also equal the committed seed results.
+  numbers compared with the committed ones (`comparison.compare_headlines`):
+  exactly where bit-identity holds, elsewhere each number within 2.5 x the seed
+  std of its own run, and what cannot be checked is printed. Their seed-0 runs
+  must also equal the committed seed results.
 Executions write into temporary folders; the committed notebooks, images/ and
 artifacts/ are never touched.
 """
@@ -23,10 +24,9 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from har_rnn.config import ANSWER
 from har_rnn.data.files import REPO
-from har_rnn.data.uci_format import ACTIVITIES
-from har_rnn.tooling import export, numerics, publish, seeds
+from har_rnn.tooling import comparison, export, numerics, publish, seeds
+from har_rnn.tooling.comparison import HEADLINE_RUNS
 from har_rnn.tooling.notebooks import execute, execute_in_stages, tutorial_notebooks
 from synthetic_har import make_quick_dataset
 
@@ -183,52 +183,33 @@ def real_run(tmp_path_factory):
 def test_committed_numbers_are_what_the_code_produces(real_run, name):
     fresh = publish.from_notebook(nbformat.read(real_run / "executed" / name, as_version=4))
     committed = publish.from_notebook(nbformat.read(REPO / name, as_version=4))
-    exact, why = numerics.bit_identity_possible(seeds.load_results().get("cpu_vendor"))
-    tolerance = 0.0 if exact else publish.seed_tolerance(seeds.load_results())
+    exact, why = numerics.bit_identity_possible()
     if not exact:
-        print(f"Comparing within {tolerance:.2f} points (3 x the largest seed std), not exactly: {why}")
-    moved = publish.compare(committed, fresh, tolerance)
-    assert not moved, f"{name}: " + "; ".join(moved) + ". " + REFRESH
-
-
-# headline key in a notebook -> (seed-results run, metric): the notebooks' run is seed 0
-SEED_ZERO = {"rnn_test_accuracy": ("rnn", "test_acc"), "rnn_val_accuracy": ("rnn", "val_acc"),
-             "rnn_best_epoch": ("rnn", "best_epoch"),
-             "short_no_clipping_best_val_acc": ("short no clipping", "best_val_acc"),
-             "short_random_split_random_windows_acc": ("short random split", "random_windows_acc"),
-             "short_random_split_new_volunteers_acc": ("short random split", "new_volunteers_acc"),
-             "short_raw_inputs_best_val_acc": ("short raw inputs", "best_val_acc"),
-             **{f"{m}_test_accuracy": (m, "test_acc") for m in ("gru", "lstm", "cnn")},
-             **{f"{m}_sitting_standing_errors": (m, "sitting_standing_errors") for m in ("rnn", "gru", "lstm", "cnn")},
-             # notebook 04's answer rung, trained live
-             "answer_test_accuracy": (ANSWER, "test_acc"), "answer_test_macro_f1": (ANSWER, "test_macro_f1"),
-             "answer_sitting_standing_errors": (ANSWER, "sitting_standing_errors"),
-             # notebook 03's fixed points and notebook 04's occlusion and volunteer readings
-             **{f"{a.lower()}_fixed_points": ("rnn", f"{a.lower()}_fixed_points") for a in ACTIVITIES},
-             **{key: ("rnn", key) for key in (
-                 "all_fixed_points", "slowest_decay_factor", "occlusion_peak_group", "occlusion_peak_step",
-                 "confused_occlusion_peak_group", "confused_occlusion_peak_step", "occlusion_last_block_share",
-                 "gradient_last_block_share", "volunteer_rho_all", "volunteer_rho_correct")}}
+        print(f"Comparing each number within {comparison.K} x its own run's seed std, not exactly: {why}")
+    found = comparison.compare_headlines(committed, fresh, exact, seeds.load_results())
+    for line in found.unchecked:
+        print("not checked:", line)
+    assert not found.moved, f"{name}: " + "; ".join(found.moved) + ". " + REFRESH
 
 
 @pytest.mark.real_data
 @pytest.mark.notebooks
 def test_notebook_runs_are_seed_zero_of_the_seed_results(real_run):
     """The single runs the notebooks show are the committed seed results' seed 0, exactly."""
-    exact, why = numerics.bit_identity_possible(seeds.load_results().get("cpu_vendor"))
+    exact, why = numerics.bit_identity_possible()
     if not exact:
         pytest.skip(f"not bit-identical here ({why}); the truth test above compares within the seed spread")
     results = seeds.load_results()
     checked = set()
     for name in NAMES:
         fresh = publish.from_notebook(nbformat.read(real_run / "executed" / name, as_version=4))
-        for key, (run, metric) in SEED_ZERO.items():
+        for key, (run, metric) in HEADLINE_RUNS.items():
             if key in fresh:
                 expected = results["runs"][run]["0"][metric]
                 expected = round(expected, 2) if isinstance(expected, float) else expected
                 assert fresh[key] == expected, f"{name}: {key} = {fresh[key]}, seed 0 of {run} {metric} = {expected}"
                 checked.add(key)
-    missing = sorted(set(SEED_ZERO) - checked)
+    missing = sorted(set(HEADLINE_RUNS) - checked)
     assert not missing, f"no notebook publishes {missing}, so nothing checks them against seed 0"
 
 

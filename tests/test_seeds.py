@@ -3,7 +3,8 @@
 `benchmarks/seed_results.json` holds every comparison over seeds 0-2. The
 notebooks' own runs are seed 0 (checked in test_notebooks.py); here CI
 recomputes seeds 1 and 2 of every run under reference numerics and compares
-them exactly with the committed file.
+them with the committed file (`har_rnn.tooling.comparison`: exactly where
+bit-identity holds).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 from har_rnn.config import LADDER, TrainConfig
 from har_rnn.data.files import REPO
-from har_rnn.tooling import numerics, seeds
+from har_rnn.tooling import comparison, numerics, seeds
 import seed_harness as harness                 # benchmarks/ (pyproject: pytest's pythonpath)
 from synthetic_har import make_quick_dataset
 
@@ -53,20 +54,22 @@ def committed_file():
                      "short": {"1": {"best_val_acc": 80.0}}}}
 
 
-def test_compare_results_reports_every_difference_but_timings():
+def test_compare_seed_runs_reports_every_difference_but_timings():
     """`train_seeds.py --check` (CI) rests on this: each kind of drift is named, and nothing else."""
     committed, config, data = committed_file(), TrainConfig(), {"fingerprint": "f" * 64}
     runs = copy.deepcopy(committed["runs"])
 
     def compare(runs=runs, config=config, data=data, committed=committed):
-        return harness.compare_results(committed, runs, config, data)
+        found = comparison.compare_seed_runs(committed, runs, exact=True, config=config, data=data)
+        assert found.unchecked == []                               # exact: everything is checked
+        return found.moved
 
     assert compare() == []
     runs["cnn"]["1"]["train_seconds"] = 31.5                       # timings vary run to run
     assert compare() == []
     changed = copy.deepcopy(runs)
     changed["cnn"]["1"]["test_acc"] = 90.03
-    assert compare(changed) == ["cnn seed 1: test_acc 90.0 -> 90.03"]
+    assert compare(changed) == ["cnn seed 1: test_acc changed from 90.0 to 90.03"]
     assert compare({**runs, "short": {"2": {"best_val_acc": 80.0}}}) == ["short seed 2 is not in the committed file"]
     assert compare(config=dataclasses.replace(config, epochs=29)) == [
         "the committed results were made with another TrainConfig"]
@@ -129,8 +132,8 @@ def test_short_runs_work_end_to_end(synthetic, name):
 
 @pytest.mark.real_data
 def test_seeds_1_and_2_recompute_exactly():
-    """Exactly on a CPU like the one that made the file; elsewhere `--check` compares the
-    accuracies within 3 times the largest seed std and says so."""
+    """Exactly where bit-identity holds; elsewhere `--check` compares each number within 3 times
+    its own run's seed std (`comparison.compare_seed_runs`) and says so."""
     if not HAPT_DIR:
         pytest.skip("HAR_HAPT_DIR not set: no real data to recompute the seed results on "
                     "(CI sets it and always runs this)")
@@ -147,7 +150,7 @@ def test_a_run_that_is_not_the_committed_seed_zero_says_so(monkeypatch, capsys):
     results = {"config": json.loads(json.dumps(TrainConfig().to_dict())),
                "runs": {"m": {"0": {"acc": 90.0}, "1": {"acc": 92.0}, "2": {"acc": 94.0}}}}
     monkeypatch.setattr(numerics, "is_reference_run", lambda: True)
-    monkeypatch.setattr(numerics, "bit_identity_possible", lambda made_on=None: (True, "x86-64"))
+    monkeypatch.setattr(numerics, "bit_identity_possible", lambda: (True, "x86-64"))
     assert shown.committed_note(TrainConfig(), results) is None
     table = shown.seed_table("m", ["acc"], results, config=TrainConfig())
     assert "acc, seed 0" in table.columns and capsys.readouterr().out == ""

@@ -1,4 +1,4 @@
-from har_rnn.tooling import publish
+from har_rnn.tooling import comparison, publish
 
 
 def test_publish_round_trips_and_gives_accuracies_in_percent(capsys):
@@ -12,13 +12,17 @@ def test_publish_round_trips_and_gives_accuracies_in_percent(capsys):
 def test_compare_is_exact_except_for_timings():
     old = {"windows_test": 2996, "rnn_test_accuracy": 91.0, "grad_log10": -3.0, "rnn_best_epoch": 29,
            "rnn_train_seconds": 50.0, "data_source": "a"}
-    assert publish.compare(old, dict(old, rnn_train_seconds=90.0)) == []
-    moved = publish.compare(old, dict(old, windows_test=2995, rnn_test_accuracy=91.01, grad_log10=-3.01,
-                                      rnn_best_epoch=30, data_source="b"))
+
+    def compare(committed, fresh):
+        return comparison.compare_headlines(committed, fresh, exact=True, results={"runs": {}})
+
+    assert compare(old, dict(old, rnn_train_seconds=90.0)).moved == []
+    moved = compare(old, dict(old, windows_test=2995, rnn_test_accuracy=91.01, grad_log10=-3.01,
+                              rnn_best_epoch=30, data_source="b")).moved
     assert len(moved) == 5 and any("windows_test changed from 2996 to 2995" in m for m in moved)
-    assert publish.compare(old, {k: v for k, v in old.items() if k != "grad_log10"}) == [
+    assert compare(old, {k: v for k, v in old.items() if k != "grad_log10"}).moved == [
         "grad_log10 is only in the committed run"]
-    assert publish.compare(None, old)
+    assert compare(None, old).moved
 
 
 def test_results_table_shows_each_rung_over_the_seeds():

@@ -33,6 +33,15 @@ from .files import atomic_dir, display_path
 BUILDER_VERSION = "1"
 SOURCE_DESCRIPTION = "rebuilt from UCI HAPT v2.1 raw recordings"
 
+# What this code rebuilds from HAPT v2.1, on every machine: the data every committed
+# number comes from. `fingerprint`: SHA-256 over the 22 files (HarData.fingerprint);
+# `windows_sha256`: over the float64 windows before they are written (`windows_digest`),
+# which also catches a change too small to show in the files' 8 digits.
+# tests/test_hapt.py rebuilds and checks both; `python -m har_rnn.tooling.numerics trace`
+# names the stage that moved.
+CANONICAL = {"fingerprint": "c9388f4883fb9ca399351d89db9a44c7aa1a62af1739ce28497be5d712ee93da",
+             "windows_sha256": "30367662940246b2a4bfe0de4755d1742c1848dcb0d218a83867762e104a4357"}
+
 MEDIAN_KERNEL = 3
 BUTTERWORTH_ORDER = 3
 NOISE_CUTOFF_HZ = 20.0
@@ -108,7 +117,27 @@ def _counts(y: np.ndarray, subjects: np.ndarray) -> dict:
             "subjects": sorted(int(s) for s in np.unique(subjects))}
 
 
-def _provenance(src: str | os.PathLike, labels: bytes, counts: dict) -> dict:
+def windows_digest(splits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> str:
+    """SHA-256 over every split's float64 windows, labels and subjects, in write order."""
+    digest = hashlib.sha256()
+    for split in uf.SPLITS:
+        for array in splits[split]:
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def canonical_problems(provenance: dict, fingerprint: str) -> list[str]:
+    """How a rebuild differs from the canonical one (empty: the book's data, byte for byte)."""
+    problems = []
+    if provenance.get("windows_sha256") != CANONICAL["windows_sha256"]:
+        problems.append(f"the rebuilt windows differ before formatting (SHA-256 {provenance.get('windows_sha256', '?')[:16]}, "
+                        f"canonical {CANONICAL['windows_sha256'][:16]})")
+    if fingerprint != CANONICAL["fingerprint"]:
+        problems.append(f"the rebuilt files differ (fingerprint {fingerprint[:16]}, canonical {CANONICAL['fingerprint'][:16]})")
+    return problems
+
+
+def _provenance(src: str | os.PathLike, labels: bytes, counts: dict, windows_sha256: str) -> dict:
     lowpass = {"filter": "butterworth", "order": BUTTERWORTH_ORDER, "zero_phase": True}
     return {
         "source": SOURCE_DESCRIPTION,
@@ -129,6 +158,7 @@ def _provenance(src: str | os.PathLike, labels: bytes, counts: dict) -> dict:
         "overlap": 1 - STEP / uf.WINDOW,
         "split": {"test_subjects": list(uf.TEST_SUBJECTS), "train_subjects": list(uf.TRAIN_SUBJECTS)},
         "counts": counts,
+        "windows_sha256": windows_sha256,
         "builder_version": BUILDER_VERSION,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -194,7 +224,7 @@ def build_from_hapt(src: str | os.PathLike, out: str | os.PathLike, *,
         (new / "activity_labels.txt").write_text(
             "".join(f"{k} {name}\n" for k, name in enumerate(uf.ACTIVITIES, 1)))
         counts = {split: _counts(y, subjects) for split, (_, y, subjects) in splits.items()}
-        provenance = _provenance(src, labels, counts)
+        provenance = _provenance(src, labels, counts, windows_digest(splits))
         (new / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
     log(f"Wrote {counts['train']['windows']} train / {counts['test']['windows']} test windows "
         f"to {display_path(out)} in {time.perf_counter() - t0:.1f} s")

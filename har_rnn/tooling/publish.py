@@ -1,8 +1,9 @@
 """Each notebook ends by printing its headline numbers in one machine-readable block.
 
 CI re-executes the notebooks under reference numerics and compares these
-blocks with the committed ones exactly (`compare`), and checks the README's
-results table against them and against the seed results.
+blocks with the committed ones (`comparison.compare_headlines`: exactly where
+bit-identity holds, else each number within its own run's seed spread), and
+checks the README's results table against them and against the seed results.
 
     python -m har_rnn.tooling.publish                  # print every notebook's headline numbers
     python -m har_rnn.tooling.publish --update-readme  # rewrite the README's results table
@@ -17,14 +18,10 @@ import numpy as np
 
 from ..config import LADDER
 from ..data.files import REPO
+from .comparison import PERCENT
 from .seeds import load_results
 
 MARKER = "Headline numbers (CI re-runs this notebook and compares them):"
-
-
-PERCENT = ("_acc", "_accuracy", "_f1")
-# Counts and labels that depend on the trained weights, not only on the data.
-TRAINED_COUNTS = ("_epoch", "_errors", "_fixed_points", "_peak_group", "_peak_step", "_volunteers")
 
 
 def publish(**numbers) -> None:
@@ -59,41 +56,6 @@ def from_notebook(nb: dict) -> dict | None:
                 if found is not None:
                     return found
     return None
-
-
-def compare(committed: dict | None, fresh: dict | None, tolerance: float = 0.0) -> list[str]:
-    """What moved between two headline blocks (empty list: they agree).
-
-    With reference numerics on an x86-64 CPU a fresh run is bit-identical, so
-    every number must match exactly (`tolerance` 0; only timings, `*_seconds`,
-    are skipped). Where that cannot hold, `tolerance` (in percentage points, from
-    the measured seed spread, `seed_tolerance`) applies to accuracies and F1;
-    selected epochs, error counts and other floats are not compared, while
-    data counts and strings must still match exactly."""
-    if committed is None or fresh is None:
-        return ["no headline block in the " + ("committed" if committed is None else "fresh") + " notebook"]
-    moved = []
-    for key in sorted(set(committed) | set(fresh)):
-        if key.endswith("_seconds"):
-            continue
-        if key not in committed or key not in fresh:
-            moved.append(f"{key} is only in the {'fresh' if key in fresh else 'committed'} run")
-            continue
-        old, new = committed[key], fresh[key]
-        if tolerance and (isinstance(old, float) or key.endswith(TRAINED_COUNTS)):
-            if key.endswith(PERCENT) and abs(new - old) > tolerance:
-                moved.append(f"{key} moved from {old} to {new} (tolerance {tolerance:.2f} points)")
-        elif old != new:
-            moved.append(f"{key} changed from {old!r} to {new!r}")
-    return moved
-
-
-def seed_tolerance(results: dict) -> float:
-    """Three times the largest seed-to-seed std of a test accuracy in the seed results (points)."""
-    stds = [np.std([run["test_acc"] for run in per_seed.values()], ddof=1)
-            for per_seed in results["runs"].values()
-            if all("test_acc" in run for run in per_seed.values()) and len(per_seed) > 1]
-    return 3 * float(max(stds))
 
 
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"

@@ -35,7 +35,7 @@ def committed_note(config, results: dict | None = None) -> str | None:
     if changed:
         return ("the seed columns describe the committed runs (" + ", ".join(f"{k}={committed[k]}" for k in changed)
                 + "), not your run (" + ", ".join(f"{k}={ours.get(k)}" for k in changed) + ")")
-    if not (is_reference_run() and bit_identity_possible(results.get("cpu_vendor"))[0]):
+    if not (is_reference_run() and bit_identity_possible()[0]):
         return ("your run used other kernels than the committed seed 0 (native, not reference numerics), "
                 "so it can differ from it within the seed spread")
     return None
