@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast data notebooks export seeds bench clean-artifacts
+.PHONY: run test test-fast data notebooks lab trace export seeds bench clean-artifacts
 
 run: notebooks  ## install, prepare the data, execute all notebooks in place
 
@@ -26,6 +26,12 @@ data: $(VENV)/.installed  ## find, rebuild or download the dataset and cache it
 
 notebooks: data  ## re-execute the notebooks in order, in place, under reference numerics
 	$(PY) -m har_rnn.tooling.notebooks --in-place
+
+lab: data  ## Jupyter Lab with reference numerics: the book's numbers, digit for digit, on the CPU kinds README lists
+	$(PY) -m har_rnn.tooling.numerics lab
+
+trace: data  ## compare this machine's numerics with the committed trace (where do my numbers part?)
+	$(PY) -m har_rnn.tooling.numerics trace --check
 
 export: $(VENV)/.installed  ## copy `#| export` notebook cells into har_rnn/
 	$(PY) -m har_rnn.tooling.export

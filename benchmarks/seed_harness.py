@@ -28,12 +28,11 @@ from har_rnn.confusions import pair_errors
 from har_rnn.dynamics import class_mean_inputs, fixed_points_by_class
 from har_rnn.gradients import input_gradient_norms
 from har_rnn.hidden import hidden_trajectories
-from har_rnn.models import build_model
 from har_rnn.occlusion import input_saliency, last_block_share, occlusion_map, peak
 from har_rnn.tooling.comparison import ladder_settings
-from har_rnn.tooling.numerics import apply_in_process, cpu_vendor
+from har_rnn.tooling.numerics import apply_in_process, cpu_kind
 from har_rnn.tooling.seeds import RESULTS_FILE, SEEDS
-from har_rnn.training import RandomRotation, evaluate, fit, random_window_split, volunteer_split
+from har_rnn.training import evaluate, random_window_split, train_rung, volunteer_split
 from har_rnn.training import short_run as exercise_run
 from har_rnn.volunteers import volunteer_effect
 
@@ -66,16 +65,9 @@ def prepared_data(data_dir=None) -> dict:
 
 def full_run(name: str, config: TrainConfig, d: dict) -> dict:
     """Train one rung of `LADDER` as notebooks 02/04 do; the numbers the notebooks' claims rest on (percent)."""
-    rung = LADDER[name]
-    kind, config = rung.kind, rung.train_config(config)
-    tr, val = volunteer_split(d["s_train"], config.validation_volunteers)
-    model = build_model(kind, config)
-    augment = RandomRotation(d["stats"], rung.rotation_degrees, config.seed) if rung.rotation_degrees else None
     start = time.perf_counter()
-    history = fit(model, d["X_train"][tr], d["y_train"][tr], d["X_train"][val], d["y_train"][val],
-                  config, augment=augment, verbose=False)
+    model, history = train_rung(name, config, d["X_train"], d["y_train"], d["s_train"], d["stats"], verbose=False)
     seconds = time.perf_counter() - start
-    model = model.cpu().eval()
     X, y, s = d["X_test"], d["y_test"], d["s_test"]
     test = evaluate(model, X, y)
     pred = test["predictions"]
@@ -88,7 +80,7 @@ def full_run(name: str, config: TrainConfig, d: dict) -> dict:
               **{f"recall_{k}": 100 * float((pred[y == k] == k).mean()) for k in np.unique(y)},
               **{f"volunteer_{v}_acc": 100 * float((pred[s == v] == y[s == v]).mean()) for v in np.unique(s)},
               "train_seconds": seconds}
-    if kind in ("rnn", "gru", "lstm"):
+    if LADDER[name].kind in ("rnn", "gru", "lstm"):
         norms = input_gradient_norms(model, X, y, per_window=True)
         with np.errstate(divide="ignore"):
             result["grad_ratio_log10"] = float(np.median(np.log10(norms[:, 0]) - np.log10(norms[:, -1])))
@@ -181,5 +173,5 @@ def run_all(names, seeds, config: TrainConfig, data_dir=None, workers: int = 2, 
 def write_results(runs: dict, config: TrainConfig, data: dict, path: Path = RESULTS_FILE) -> None:
     with atomic_open(path) as fh:
         fh.write((json.dumps({"config": config.to_dict(), "ladder": ladder_settings(), "data": data,
-                              "cpu_vendor": cpu_vendor(), "seeds": list(SEEDS), "runs": runs},
+                              "cpu_kind": cpu_kind(), "seeds": list(SEEDS), "runs": runs},
                              indent=1, sort_keys=True) + "\n").encode())

@@ -8,7 +8,7 @@ The runs and their protocol are in `seed_harness.py` beside this script (the
 notebooks' own: same arrays, validation volunteers and `TrainConfig`). The
 data comes from `har_rnn.data.load_har()` (e.g. HAR_HAPT_DIR=<hapt folder>).
 The script re-executes itself with `har_rnn.tooling.numerics.reference_env()`
-so that its numbers are the same on any x86-64 CPU.
+so that its numbers come back exactly on the CPU kinds README lists.
 """
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def build_model(kind, config):
                              hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
 
 
-# notebook 04, cell 45
+# notebook 04, cell 46
 class ConvRNNClassifier(nn.Module):
     """Local features first, then a vanilla RNN over the shorter sequence they make.
 

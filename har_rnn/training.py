@@ -169,7 +169,27 @@ def random_window_split(n_windows, seed):
     return shuffled[n_windows // 5:], shuffled[:n_windows // 5]
 
 
-# notebook 04, cell 47
+# notebook 04, cell 34
+from har_rnn.config import LADDER
+from har_rnn.models import build_model
+
+
+def train_rung(name, config, X, y, subjects, stats, *, verbose=True):
+    """Train model `name` of notebook 04's ladder (`LADDER`) as every model in this series is
+    trained: `fit` on the training volunteers, the best epoch chosen on the validation
+    volunteers, with the rung's own epochs and (section 6) rotated windows. The notebooks and
+    the 3-seed benchmark call this one function. Returns the model (CPU, eval mode) and its history."""
+    rung = LADDER[name]
+    run_config = rung.train_config(config)
+    fit_idx, val_idx = volunteer_split(subjects, run_config.validation_volunteers)
+    model = build_model(rung.kind, run_config)
+    augment = RandomRotation(stats, rung.rotation_degrees, run_config.seed) if rung.rotation_degrees else None
+    history = fit(model, X[fit_idx], y[fit_idx], X[val_idx], y[val_idx], run_config,
+                  augment=augment, verbose=verbose)
+    return model.cpu().eval(), history
+
+
+# notebook 04, cell 48
 import math
 
 

@@ -211,10 +211,11 @@ def test_resolution_order(tmp_path, monkeypatch, no_env):
 def test_no_data_and_no_network_says_what_to_do(tmp_path, monkeypatch, no_env):
     monkeypatch.setattr(data, "REPO", tmp_path)
     monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
-    monkeypatch.setattr(downloads, "UCI_HAR_URL", "http://127.0.0.1:9/uci-har.zip")  # refused at once
-    with pytest.raises(HarDataError, match="Could not download .*Download the dataset by hand"):
+    monkeypatch.setattr(downloads, "HAPT_URL", "http://127.0.0.1:9/hapt.zip")  # refused at once
+    # The default download is the raw HAPT recordings: the book's data.
+    with pytest.raises(HarDataError, match="Could not download .*hapt.zip.*Download the raw HAPT recordings by hand"):
         data.load_har()
-    assert not (tmp_path / "UCI HAR Dataset").exists()
+    assert not (tmp_path / "UCI HAR Dataset").exists() and not (tmp_path / "data" / "uci-har-rebuilt-from-hapt").exists()
     assert not list((tmp_path / "data" / "downloads").glob("*")), "no partial download is kept"
 
 

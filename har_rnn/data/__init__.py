@@ -13,8 +13,10 @@ From the shell (`__main__.py`):
 
 Where the data comes from when no folder is passed:
 ``HAR_DATA_DIR`` -> ``./UCI HAR Dataset`` -> build from ``HAR_HAPT_DIR`` ->
-an earlier rebuild in ``data/`` -> official download -> a message saying
-what to do by hand.
+an earlier rebuild in ``data/`` -> download the raw HAPT recordings and
+rebuild (the book's data, byte for byte) -> a message saying what to do by
+hand. The official zip (other windows: 7,352 / 2,947) is used when it is
+there or asked for (`fetch()`).
 
 Public, beside this loader: `uci_format` (the dataset's constants and file
 layout: ACTIVITIES, CHANNELS, CHANNEL_UNITS, SAMPLE_RATE_HZ, WINDOW),
@@ -70,7 +72,7 @@ def locate(root: str | Path | None = None) -> tuple[Path | None, str]:
     earlier = find_layout(rebuilt_dir())
     if earlier is not None:
         return earlier, "an earlier rebuild from HAPT"
-    return None, "official download"
+    return None, "HAPT download and rebuild (the book's data)"
 
 
 def resolve(root: str | Path | None = None, *, allow_download: bool = True, log=print) -> Path:
@@ -83,7 +85,7 @@ def resolve(root: str | Path | None = None, *, allow_download: bool = True, log=
         return ensure_rebuilt(Path(hapt_src), log=log)
     if not allow_download:
         raise HarDataError(f"No UCI HAR data found. {MANUAL_STEPS}")
-    return fetch(REPO / fmt.DATASET_FOLDER_NAME, log=log)
+    return fetch(hapt=True, log=log)      # the raw recordings the book's numbers were computed from
 
 
 def ensure_rebuilt(hapt_src: Path, out: Path | None = None, *, log=print) -> Path:

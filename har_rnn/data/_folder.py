@@ -21,12 +21,13 @@ from .files import describe_os_error, display_path
 OFFICIAL_SOURCE = "official UCI HAR v1.0 windows"
 DAMAGED_HINT = "The dataset folder is incomplete or damaged: download or rebuild it again."
 MANUAL_STEPS = (
-    "Download the dataset by hand from https://archive.ics.uci.edu/dataset/240 "
-    "(or Kaggle's 'UCI HAR Dataset'), unzip it so that the folder 'UCI HAR Dataset' "
-    "(holding train/ and test/) sits in the repository root, or set HAR_DATA_DIR to it. "
-    "Without the official zip you can rebuild the windows from the raw HAPT recordings "
-    "(https://archive.ics.uci.edu/dataset/341): set HAR_HAPT_DIR to the folder holding "
-    "RawData/ (or run `python -m har_rnn.data build-from-hapt SRC`)."
+    "Download the raw HAPT recordings by hand from https://archive.ics.uci.edu/dataset/341, "
+    "unzip them and set HAR_HAPT_DIR to the folder holding RawData/ (or run "
+    "`python -m har_rnn.data build-from-hapt SRC`): the windows rebuilt from them are the "
+    "book's data. Or download the official UCI HAR zip from https://archive.ics.uci.edu/dataset/240 "
+    "(or Kaggle's 'UCI HAR Dataset') and unzip it so that the folder 'UCI HAR Dataset' "
+    "(holding train/ and test/) sits in the repository root, or set HAR_DATA_DIR to it: "
+    "its windows differ from the book's, and so will your numbers."
 )
 
 
@@ -73,8 +74,12 @@ class HarData:
     provenance: dict = field(default_factory=dict)
 
     def summary(self) -> str:
+        from ._hapt import CANONICAL
+
+        book = ("the book's data: your numbers can be its numbers" if self.fingerprint == CANONICAL["fingerprint"]
+                else "not the book's data (its numbers come from windows rebuilt from HAPT v2.1): yours will differ")
         lines = [f"Source: {self.source}", f"Folder: {display_path(self.root)}",
-                 f"Fingerprint: {self.fingerprint[:16]}"]
+                 f"Fingerprint: {self.fingerprint[:16]} ({book})"]
         for split, y, s in (("train", self.y_train, self.subjects_train),
                             ("test", self.y_test, self.subjects_test)):
             counts = np.bincount(y, minlength=len(self.activities))

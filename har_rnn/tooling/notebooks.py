@@ -5,7 +5,7 @@
     python -m har_rnn.tooling.notebooks --only 02 03 ...  # a subset (still in order)
 
 Every kernel starts with reference numerics (`har_rnn.tooling.numerics`), so the
-committed outputs are the same on any x86-64 CPU. `execute(..., parameters=)`
+committed outputs come back exactly on the CPU kinds it lists. `execute(..., parameters=)`
 injects a cell after the notebook's cell tagged ``parameters``, as papermill
 does (the tests pass ``{"QUICK": True}``). Folders come from the environment,
 read by `har_rnn.setup`: HAR_DATA_DIR, HAR_ARTIFACTS_DIR, HAR_IMAGES_DIR.
@@ -74,10 +74,10 @@ def inject_parameters(nb, parameters: dict) -> None:
 
 
 def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800,
-            failed_dir: Path = FAILED_DIR, parameters: dict | None = None) -> float:
+            failed_dir: Path = FAILED_DIR, parameters: dict | None = None, env: dict | None = None) -> float:
     """Run `path` in a fresh kernel with `cwd` as working directory, save to `out`.
 
-    The kernel gets reference numerics. A notebook that fails is saved to
+    The kernel gets reference numerics (or `env`: the benchmarks time native kernels). A notebook that fails is saved to
     `failed_dir` instead, so the error can be read and a good `out` (e.g. the
     committed notebook) is never overwritten."""
     nb = nbformat.read(path, as_version=4)
@@ -87,7 +87,7 @@ def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800,
                             resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
     try:
-        client.execute(env=reference_env())
+        client.execute(env=reference_env() if env is None else env)
     except CellExecutionError:
         _write(nb, failed_dir / path.name)
         raise

@@ -158,7 +158,7 @@ def apply_in_process() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m har_rnn.tooling.numerics trace [--check] [--out FILE]`` (see `trace`)."""
+    """``python -m har_rnn.tooling.numerics trace [--check] [--out FILE]`` (see `trace`), or ``lab``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m har_rnn.tooling.numerics",
@@ -168,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     p_trace.add_argument("--check", action="store_true", help="compare with the committed trace instead of writing it")
     p_trace.add_argument("--against", type=Path, default=None, help="the trace to compare with (default: the committed one)")
     p_trace.add_argument("--out", type=Path, default=None, help="where to write the trace (default: the committed file)")
+    sub.add_parser("lab", help="start Jupyter Lab whose kernels run with reference numerics (`make lab`)")
     args = parser.parse_args(argv)
+    if args.command == "lab":                    # kernels inherit the server's environment
+        os.execve(sys.executable, [sys.executable, "-m", "jupyter", "lab"], reference_env())
     if not is_reference_run():                   # pin the kernels before torch and numpy load
         os.execve(sys.executable, [sys.executable, "-m", "har_rnn.tooling.numerics", *sys.argv[1:]],
                   reference_env())
