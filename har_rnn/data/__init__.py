@@ -48,7 +48,7 @@ from .uci_format import ACTIVITIES, CHANNEL_GROUPS, CHANNEL_UNITS, CHANNELS, SAM
 
 __all__ = ["ACTIVITIES", "CHANNELS", "CHANNEL_GROUPS", "CHANNEL_UNITS", "channel_groups", "HarData", "HarDataError", "HarError", "LOCAL_DATA",
            "OFFICIAL_SOURCE", "REPO", "SAMPLE_RATE_HZ", "WINDOW", "build_from_hapt", "cache_dir",
-           "current_fingerprint", "display_path", "fetch", "fit_standardizer", "load_har", "locate",
+           "canonical_rebuild", "current_fingerprint", "display_path", "fetch", "fit_standardizer", "load_har", "locate",
            "resolve", "standardize", "validate"]
 
 
@@ -112,6 +112,21 @@ def build_from_hapt(src: str | Path, out: str | Path | None = None, *, log=print
     from . import _hapt
 
     return _hapt.build_from_hapt(src, out if out is not None else rebuilt_dir(), log=log)
+
+
+def canonical_rebuild() -> dict:
+    """What every rebuild from HAPT v2.1 gives, on every machine (the book's data):
+    ``{"fingerprint": ..., "windows_sha256": ...}``."""
+    from . import _hapt
+
+    return dict(_hapt.CANONICAL)
+
+
+def rebuild_stage_digests(src: str | Path, recording: tuple[int, int] = (1, 1)) -> list[tuple[str, str]]:
+    """(stage, SHA-256) for each step of the rebuild of one HAPT recording, then all windows."""
+    from . import _hapt
+
+    return _hapt.stage_digests(src, recording)
 
 
 def fetch(out: Path | None = None, *, hapt: bool = False, log=print) -> Path:

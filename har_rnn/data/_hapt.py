@@ -126,6 +126,40 @@ def windows_digest(splits: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]])
     return digest.hexdigest()
 
 
+def _digest(*parts: np.ndarray | bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            digest.update(f"{part.dtype}{part.shape}".encode() + np.ascontiguousarray(part).tobytes())
+        else:
+            digest.update(part)
+    return digest.hexdigest()
+
+
+def stage_digests(src: str | os.PathLike, recording: tuple[int, int] = (1, 1)) -> list[tuple[str, str]]:
+    """SHA-256 of each step of the rebuild for one recording (experiment, user), in order, then of
+    all rebuilt windows: where two machines' rebuilds part (`python -m har_rnn.tooling.numerics trace`)."""
+    with RawSource(src) as raw:
+        acc, gyro = read_raw_recording(raw, *recording)
+        segments = read_segments(raw)
+        splits = _collect_windows(raw)
+    median = [sps.medfilt(x, kernel_size=(MEDIAN_KERNEL, 1)) for x in (acc, gyro)]
+    denoised = denoise(acc), denoise(gyro)
+    body, gravity = separate_gravity(denoised[0])
+    mine = segments[(segments.experiment == recording[0]) & (segments.user == recording[1])]
+    windows, _ = _recording_windows(acc, gyro, mine[mine.activity <= N_ACTIVITIES])
+    text = b"".join(uf.format_official(windows[:, :, i]) for i in range(windows.shape[2]))
+    where = f"exp{recording[0]:02d} user{recording[1]:02d}"
+    return [("low-pass filter coefficients", _digest(*(np.array(sos) for sos in LOWPASS_SOS.values()))),
+            (f"raw recording ({where})", _digest(acc, gyro)),
+            (f"median filter ({where})", _digest(*median)),
+            (f"noise low-pass ({where})", _digest(*denoised)),
+            (f"gravity split ({where})", _digest(body, gravity)),
+            (f"windows ({where})", _digest(windows)),
+            (f"formatted text ({where})", _digest(text)),
+            ("all rebuilt windows, float64", windows_digest(splits))]
+
+
 def canonical_problems(provenance: dict, fingerprint: str) -> list[str]:
     """How a rebuild differs from the canonical one (empty: the book's data, byte for byte)."""
     problems = []

@@ -118,13 +118,12 @@ def bit_identity_possible(data_fingerprint: str | None = None) -> tuple[bool, st
         known = NOT_REPRODUCED_ON.get(kind, "not tried yet")
         return False, (f"this CPU is {kind}; the committed numbers were reproduced exactly on "
                        f"{' and '.join(REPRODUCED_ON)} only ({kind}: {known})")
-    if data_fingerprint is None:
-        from ..data import current_fingerprint
-        data_fingerprint = current_fingerprint()
-    from ..data._hapt import CANONICAL
-    if data_fingerprint is not None and data_fingerprint != CANONICAL["fingerprint"]:
-        return False, (f"the data loaded here (fingerprint {data_fingerprint[:16]}) are not the book's "
-                       f"({CANONICAL['fingerprint'][:16]})")
+    from ..data import canonical_rebuild, current_fingerprint
+
+    book = canonical_rebuild()["fingerprint"]
+    data_fingerprint = current_fingerprint() if data_fingerprint is None else data_fingerprint
+    if data_fingerprint is not None and data_fingerprint != book:
+        return False, f"the data loaded here (fingerprint {data_fingerprint[:16]}) are not the book's ({book[:16]})"
     return True, f"{kind}, a kind on which the committed numbers were reproduced exactly"
 
 

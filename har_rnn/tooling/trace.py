@@ -107,34 +107,6 @@ def _op_recorder():
     return OpRecorder()
 
 
-def _rebuild_stages(hapt_dir: str | None) -> list[list[str]]:
-    from ..data import _hapt
-    from ..data import uci_format as uf
-    from ..data._hapt_raw import RawSource, read_raw_recording, read_segments
-
-    if not hapt_dir:
-        return []
-    stages = [["low-pass filter coefficients", _digest(*map(np.array, _hapt.LOWPASS_SOS.values()))]]
-    with RawSource(hapt_dir) as raw:
-        acc, gyro = read_raw_recording(raw, *RECORDING)
-        segments = read_segments(raw)
-        all_windows = _hapt._collect_windows(raw)
-    median = np.concatenate([_hapt.sps.medfilt(x, kernel_size=(_hapt.MEDIAN_KERNEL, 1)) for x in (acc, gyro)], 1)
-    denoised = _hapt.denoise(acc), _hapt.denoise(gyro)
-    body, gravity = _hapt.separate_gravity(denoised[0])
-    mine = segments[(segments.experiment == RECORDING[0]) & (segments.user == RECORDING[1])]
-    windows, _ = _hapt._recording_windows(acc, gyro, mine[mine.activity <= _hapt.N_ACTIVITIES])
-    text = b"".join(uf.format_official(windows[:, :, i]) for i in range(windows.shape[2]))
-    where = f"exp{RECORDING[0]:02d} user{RECORDING[1]:02d}"
-    return stages + [[f"raw recording ({where})", _digest(acc, gyro)],
-                     [f"median filter ({where})", _digest(median)],
-                     [f"noise low-pass ({where})", _digest(*denoised)],
-                     [f"gravity split ({where})", _digest(body, gravity)],
-                     [f"windows ({where})", _digest(windows)],
-                     [f"formatted text ({where})", _digest(text)],
-                     ["all rebuilt windows, float64", _hapt.windows_digest(all_windows)[:HASH_CHARS]]]
-
-
 def _model(name: str, config):
     from ..config import LADDER
     from ..models import build_model
@@ -152,12 +124,12 @@ def collect(machine: dict, log=print) -> dict:
 
     from .. import training
     from ..config import LADDER, TrainConfig
-    from ..data import fit_standardizer, load_har, standardize
+    from ..data import fit_standardizer, load_har, rebuild_stage_digests, standardize
 
     config = TrainConfig()
     hapt_dir = os.environ.get("HAR_HAPT_DIR")
     log("tracing the rebuild..." if hapt_dir else "no HAR_HAPT_DIR: the rebuild's stages are not traced")
-    stages = _rebuild_stages(hapt_dir)
+    stages = [[name, digest[:HASH_CHARS]] for name, digest in rebuild_stage_digests(hapt_dir, RECORDING)] if hapt_dir else []
     har = load_har(log=lambda *_: None)
     stats = fit_standardizer(har.X_train)
     X, X_test = standardize(har.X_train, stats), standardize(har.X_test, stats)
