@@ -18,7 +18,7 @@ SHORT_EPOCHS = 6   # the exercises' short runs (notebooks 02 and 04, benchmarks/
 class TrainConfig:
     hidden_size: int = 64               # H, the length of the vanilla RNN's hidden state h_t
     recurrent_init: str = "identity"    # how W_hh starts (notebook 02, section 2)
-    gated_hidden_size: int = 32         # GRU/LSTM units in notebook 04: about the RNN's parameter count
+    gated_hidden_size: int = 32         # GRU/LSTM units (appendix A3): about the RNN's parameter count
     cnn_channels: int = 24              # the convolutional baseline's width: about the RNN's parameter count
     epochs: int = 30
     lr: float = 1e-3                    # Adam's learning rate ...
@@ -26,8 +26,9 @@ class TrainConfig:
     batch_size: int = 64
     clip_norm: float | None = 1.0       # gradient clipping threshold (None: no clipping)
     seed: int = 0                       # initial weights and batch order
-    # Training volunteers held out for validation: epochs and settings are chosen on them,
-    # never on the test volunteers (2, 4, 9, 10, 12, 13, 18, 20, 24).
+    # Training volunteers held out for validation: the epoch kept is chosen on them, the settings
+    # above on them and a time budget (benchmarks/EXPERIMENTS.md), never on the test volunteers
+    # (2, 4, 9, 10, 12, 13, 18, 20, 24).
     validation_volunteers: tuple[int, ...] = (8, 17, 21, 25)
 
     def quick(self) -> "TrainConfig":
@@ -68,7 +69,8 @@ class Rung:
         return dataclasses.replace(config, epochs=round(config.epochs * self.epoch_factor))
 
 
-# Notebook 04's ladder: each rung changes one thing from the one above it; then the controls.
+# Notebook 04's ladder: each rung changes one thing from the one above it (the rotated one also
+# its epochs); then the controls.
 # Every setting was chosen on the validation volunteers (benchmarks/EXPERIMENTS.md): rotations
 # up to 30 degrees, and with them 1.5 times the epochs (45, not 30: more epochs help only
 # with rotated windows).
