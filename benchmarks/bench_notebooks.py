@@ -19,7 +19,6 @@ import argparse
 import os
 import resource
 import tempfile
-import time
 from pathlib import Path
 
 from har_rnn.tooling.notebooks import execute, execute_in_stages, tutorial_notebooks
