@@ -152,8 +152,8 @@ def apply_in_process() -> str:
     ok, why = bit_identity_possible()
     if ok:
         return "reference kernels: your numbers are the book's, digit for digit"
-    return (f"reference kernels, but not the book's machine ({why}): your numbers can differ from "
-            "the book's by about the spread between random seeds")
+    return (f"reference kernels, but {why}: your numbers can differ from the book's (on another CPU "
+            "kind by about the spread between random seeds; on other data by an amount not measured)")
 
 
 def main(argv: list[str] | None = None) -> int:
