@@ -36,7 +36,7 @@ trace: data  ## compare this machine's numerics with the committed trace (where 
 export: $(VENV)/.installed  ## copy `#| export` notebook cells into har_rnn/
 	$(PY) -m har_rnn.tooling.export
 
-seeds: data  ## recompute benchmarks/seed_results.json (every stated comparison, 3 seeds)
+seeds: data  ## recompute har_rnn/tooling/seed_results.json (every stated comparison, 3 seeds)
 	$(PY) benchmarks/train_seeds.py
 
 bench: data  ## speed and memory benchmarks (see benchmarks/README.md)

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 from har_rnn.data import build_from_hapt
-from har_rnn.data.files import REPO
+from har_rnn.files import REPOSITORY
 
 
 def main() -> None:
-    default = os.environ.get("HAR_HAPT_DIR") or REPO.parent / "shared" / "data" / "hapt"
+    default = os.environ.get("HAR_HAPT_DIR") or REPOSITORY.parent / "shared" / "data" / "hapt"
     src = Path(sys.argv[1] if len(sys.argv) > 1 else default)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -3,7 +3,7 @@
 `train_seeds.py` runs the notebooks' own protocol (same arrays, validation
 volunteers, selection on validation only, the test set once) for each rung of
 `har_rnn.config.LADDER` and each short-run variant of the exercises, and
-writes `benchmarks/seed_results.json` (`write_results`). The notebooks read
+writes `har_rnn/tooling/seed_results.json` (`write_results`). The notebooks read
 that file through `har_rnn.tooling.seeds` (means ± std next to their single
 run); CI recomputes seeds 1 and 2 and compares them with the file
 (`har_rnn.tooling.comparison.compare_seed_runs`: exactly where bit-identity
@@ -23,7 +23,7 @@ import numpy as np
 
 from har_rnn.config import LADDER, TrainConfig
 from har_rnn.data import ACTIVITIES, fit_standardizer, load_har, standardize
-from har_rnn.data.files import atomic_open
+from har_rnn.files import atomic_open
 from har_rnn.confusions import pair_errors
 from har_rnn.dynamics import class_mean_inputs, fixed_points_by_class
 from har_rnn.gradients import input_gradient_norms

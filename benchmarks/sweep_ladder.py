@@ -20,7 +20,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from har_rnn.data.files import REPO
+from har_rnn.files import REPOSITORY
 
 _data: dict = {}
 
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
-    out = REPO / "benchmarks" / "results" / "sweeps.jsonl"
+    out = REPOSITORY / "benchmarks" / "results" / "sweeps.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     jobs = [(spec, seed) for spec in args.specs for seed in args.seeds]
     with ProcessPoolExecutor(args.workers, initializer=_start) as pool, out.open("a") as log:

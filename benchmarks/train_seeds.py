@@ -1,6 +1,6 @@
 """Every comparison the notebooks state, over 3 seeds, under reference numerics.
 
-    python benchmarks/train_seeds.py                      # all runs -> benchmarks/seed_results.json
+    python benchmarks/train_seeds.py                      # all runs -> har_rnn/tooling/seed_results.json
     python benchmarks/train_seeds.py --seeds 1 2 --check  # recompute, compare with the file
     python benchmarks/train_seeds.py --only rnn cnn --seeds 0
 
@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from har_rnn.data.files import REPO
+from har_rnn.files import REPOSITORY
 from har_rnn.tooling import numerics
 
 
@@ -26,7 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--only", nargs="+", default=None, help="run names (models or short runs)")
     parser.add_argument("--check", action="store_true",
-                        help="compare with benchmarks/seed_results.json instead of writing it")
+                        help="compare with har_rnn/tooling/seed_results.json instead of writing it")
     args = parser.parse_args(argv)
     if not numerics.is_reference_run():          # pin the kernels before torch loads
         os.execve(sys.executable, [sys.executable, *sys.argv], numerics.reference_env())
@@ -57,7 +57,7 @@ def main(argv=None) -> int:
                 print("   ", line)
         if found.moved:
             print(f"{len(found.moved)} differences: rerun `python benchmarks/train_seeds.py` and commit "
-                  "benchmarks/seed_results.json")
+                  "har_rnn/tooling/seed_results.json")
         else:
             print("all recomputed numbers equal the committed ones" if exact else
                   "every checked number is within its tolerance of the committed one")
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
             merged["runs"].setdefault(name, {}).update(per_seed)
         runs = merged["runs"]
     harness.write_results(runs, config, data["data"])
-    print(f"wrote {seeds.RESULTS_FILE.relative_to(REPO)}")
+    print(f"wrote {seeds.RESULTS_FILE.relative_to(REPOSITORY)}")
     return 0
 
 

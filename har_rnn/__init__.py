@@ -28,11 +28,11 @@ _EXPORTS = {
     **dict.fromkeys(["CNNClassifier", "RNNClassifier"], ".models"),
     **dict.fromkeys(["evaluate", "fit", "make_loader", "set_seed", "train_one_epoch", "volunteer_split"],
                     ".training"),
-    "setup": ".tooling.setup",
+    "setup": ".tooling.notebook_setup",
     "publish": ".tooling.publish",
 }
 # modules under a short name: the HAPT rebuild's steps, which notebook 01 draws one by one
-_MODULES = {"hapt": ".data._hapt"}
+_MODULES = {"hapt": ".data.hapt"}
 
 __all__ = sorted(_EXPORTS)
 

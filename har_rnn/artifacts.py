@@ -1,6 +1,6 @@
 """The artifacts folder: notebook 02 writes it once, notebooks 03 and 04 only read it.
 
-Contents (default ``<repo>/artifacts``, or ``$HAR_ARTIFACTS_DIR``):
+Contents (in `files.artifacts_dir()`: the clone's ``artifacts/``, else ``./artifacts``):
 
 - ``X_train_std.npy``, ``X_test_std.npy``: (N, 128, 9) float32 windows,
   standardized with the training-set mean/std per channel;
@@ -34,7 +34,7 @@ import sklearn
 import torch
 
 from .data.errors import HarError
-from .data.files import REPO, atomic_dir, atomic_open, display_path, sha256_file
+from .files import artifacts_dir, atomic_dir, atomic_open, display_path, sha256_file
 from .data.uci_format import ACTIVITIES, CHANNELS, WINDOW
 from .models import RNNClassifier
 
@@ -54,11 +54,6 @@ RERUN = "Run notebook 02 (make run) to rebuild it."
 
 class ArtifactError(HarError):
     """Notebook 02's artifacts are missing, stale or do not match each other."""
-
-
-def artifacts_dir() -> Path:
-    """``$HAR_ARTIFACTS_DIR`` if set, else ``<repo>/artifacts``."""
-    return Path(os.environ.get("HAR_ARTIFACTS_DIR") or REPO / "artifacts")
 
 
 # --- writing ------------------------------------------------------------------

@@ -3,11 +3,16 @@
 Do not edit: change the notebook cells marked `#| export confusions` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 8
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
+__all__ = [
+    "confusion_percent",
+    "pair_errors",
+]
 
+
+# notebook 04, cell 16f338dc
 def confusion_percent(y_true, y_pred, n_classes):
     """Row-normalized confusion matrix in %: entry (a, b) is the share of class a's windows predicted as b."""
     return 100 * confusion_matrix(y_true, y_pred, labels=range(n_classes), normalize="true")

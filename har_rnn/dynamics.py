@@ -21,14 +21,14 @@ dynamics, to draw next to the real trajectories.
 
 Everything works on a `step(x, s) -> s_next` function (float64, batched over
 rows of s); for a model with one recurrent layer (an `RNNClassifier`: "rnn",
-"gru" or "lstm"), `har_rnn.gradients.recurrence` builds it.
+"gru" or "lstm"), `har_rnn.recurrence.recurrence` builds it.
 """
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .gradients import recurrence
+from .recurrence import recurrence
 
 
 def step_and_jacobian(step_or_model):

@@ -3,10 +3,25 @@
 Do not edit: change the notebook cells marked `#| export gradients` and re-run
 the export (`make export`)."""
 
-# notebook 04, cell 18
-from har_rnn.training import evaluate
+import numpy as np
+import torch
+from torch import nn
+
+from har_rnn.recurrence import recurrence, unroll
+from har_rnn.training import evaluate, model_mode
+
+__all__ = [
+    "decades_per_step",
+    "gradient_ratios",
+    "hidden_jacobian_norms",
+    "input_gradient_norms",
+    "input_gradients",
+    "last_k_accuracy",
+    "step_jacobian_norms",
+]
 
 
+# notebook 04, cell 88be3810
 def last_k_accuracy(model, X, y, ks, how):
     """Test accuracy (%) when the model sees only the last k steps of every window, for k in ks.
 
@@ -23,13 +38,7 @@ def last_k_accuracy(model, X, y, ks, how):
     return out
 
 
-# notebook 04, cell 28
-import torch
-from torch import nn
-
-from har_rnn.training import model_mode
-
-
+# notebook 04, cell 6f3ded7f
 def input_gradients(model, X, y, objective, batch_size=256):
     """d objective / d x for every window: a tensor (N, T, C).
 
@@ -59,10 +68,7 @@ def input_gradient_norms(model, X, y, batch_size=256, per_window=False):
     return norms if per_window else norms.mean(axis=0)
 
 
-# notebook 04, cell 29
-import numpy as np
-
-
+# notebook 04, cell 739e06b7
 def gradient_ratios(norms):
     """How the gradient at t=1 compares with t=T, from per-window norms (N, T): the ratio of the
     mean norms, and the median over windows of each window's own ratio (the typical window)."""
@@ -72,56 +78,7 @@ def gradient_ratios(norms):
     return {"mean t=1 / t=128": mean[0] / mean[-1], "per-window t=1 / t=128, median": 10 ** np.median(per_window)}
 
 
-# notebook A1, cell 14
-def recurrence(model, dtype=torch.float64):
-    """The model's recurrence written out with its own weights: (step, state_size).
-
-    step(x_t, s_{t-1}) -> s_t, for one window (x_t: (C,), s: (state_size,)) or a
-    batch. The state s is h for "rnn" and "gru"; for "lstm" it is [h, c], since the
-    cell state c is carried from step to step too. Gate order as in PyTorch:
-    GRU (r, z, n), LSTM (i, f, g, o). Weights are detached copies in `dtype`.
-    """
-    rnn = model.rnn
-    if rnn.num_layers != 1 or rnn.bidirectional or not rnn.bias:
-        raise ValueError("recurrence() handles one-layer, one-direction models with biases")
-    W_ih, W_hh, b_ih, b_hh = (getattr(rnn, f"{name}_l0").detach().cpu().to(dtype)
-                              for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-    H = rnn.hidden_size
-
-    if isinstance(rnn, nn.LSTM):
-        def step(x, s):
-            h, c = s[..., :H], s[..., H:]
-            i, f, g, o = (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, -1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)   # additive cell path
-            h = torch.sigmoid(o) * torch.tanh(c)
-            return torch.cat([h, c], -1)
-        return step, 2 * H
-    if isinstance(rnn, nn.GRU):
-        def step(x, h):
-            x_r, x_z, x_n = (x @ W_ih.T + b_ih).chunk(3, -1)
-            h_r, h_z, h_n = (h @ W_hh.T + b_hh).chunk(3, -1)
-            r = torch.sigmoid(x_r + h_r)          # reset gate
-            z = torch.sigmoid(x_z + h_z)          # update gate
-            n = torch.tanh(x_n + r * h_n)         # candidate state
-            return (1 - z) * n + z * h            # z = 1 copies h unchanged
-        return step, H
-    act = torch.tanh if rnn.nonlinearity == "tanh" else torch.relu
-    def step(x, h):
-        return act(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)
-    return step, H
-
-
-def unroll(step, x, state_size):
-    """All states s_1 ... s_T of `step` from s_0 = 0 over windows x (B, T, C): (B, T, state_size)."""
-    s = x.new_zeros(len(x), state_size)
-    states = []
-    for t in range(x.shape[1]):
-        s = step(x[:, t], s)
-        states.append(s)
-    return torch.stack(states, 1)
-
-
-# notebook A1, cell 16
+# notebook A1, cell b86e43fb
 def step_jacobian_norms(step, x, state_size, hidden_size):
     """||d h_T / d s_t||_2 (spectral norm) for t = 1 ... T, for windows x (B, T, C): (B, T).
 
@@ -154,22 +111,6 @@ def hidden_jacobian_norms(model, x):
     step, size = recurrence(model)
     norms = step_jacobian_norms(step, x[None] if single else x, size, model.rnn.hidden_size)
     return norms[0].numpy() if single else norms.numpy()
-
-
-def recurrent_spectrum(model):
-    """Singular values (descending) and spectral radius of every H x H block of W_hh.
-
-    Returns {name: {"singular_values": (H,), "spectral_radius": float}}: one block
-    "W_hh" for the vanilla RNN, one per gate for the GRU (W_hr, W_hz, W_hn) and
-    the LSTM (W_hi, W_hf, W_hg, W_ho).
-    """
-    rnn = model.rnn
-    names = (["W_hi", "W_hf", "W_hg", "W_ho"] if isinstance(rnn, nn.LSTM)
-             else ["W_hr", "W_hz", "W_hn"] if isinstance(rnn, nn.GRU) else ["W_hh"])
-    W = rnn.weight_hh_l0.detach().cpu().double()
-    return {name: {"singular_values": torch.linalg.svdvals(block).numpy(),
-                   "spectral_radius": float(torch.linalg.eigvals(block).abs().max())}
-            for name, block in zip(names, W.split(rnn.hidden_size))}
 
 
 def decades_per_step(log_norms):

@@ -3,18 +3,23 @@
 Do not edit: change the notebook cells marked `#| export hidden` and re-run
 the export (`make export`)."""
 
-# notebook 03, cell 7
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+import torch
 
 from har_rnn.training import model_mode
 
+__all__ = [
+    "eta_squared",
+    "hidden_trajectories",
+    "linear_probe_over_time",
+]
 
-# notebook 03, cell 8
+
+# notebook 03, cell e3eebfd9
 def hidden_trajectories(model, X, batch_size=512, steps=None):
     """The last layer's hidden states h_1 ... h_T for every window in X.
 
@@ -46,7 +51,7 @@ def hidden_trajectories(model, X, batch_size=512, steps=None):
     return out
 
 
-# notebook 03, cell 11
+# notebook 03, cell 8208b473
 def eta_squared(h, groups, per_unit=True):
     """The share of the variance of h (N, H) that lies between the groups' means.
 
@@ -67,7 +72,7 @@ def eta_squared(h, groups, per_unit=True):
     return float(between.sum() / max(total.sum(), 1e-12))
 
 
-# notebook 03, cell 33
+# notebook 03, cell 79e40503
 def linear_probe_over_time(H_train, y_train, H_test, y_test, steps, class_names=None,
                            max_iter=1000):
     """How well a linear classifier reads the class from h_t alone, for each t in `steps`.

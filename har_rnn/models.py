@@ -3,17 +3,28 @@
 Do not edit: change the notebook cells marked `#| export models` and re-run
 the export (`make export`)."""
 
-# notebook 02, cell 10
 import torch
 from torch import nn
 
+__all__ = [
+    "CELLS",
+    "CNNClassifier",
+    "ConvRNNClassifier",
+    "RECURRENT_INITS",
+    "RNNClassifier",
+    "build_model",
+    "init_recurrent_weights",
+]
 
-# notebook 02, cell 12
+
+# notebook 02, cell eddc882a
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
 RECURRENT_INITS = ("default", "orthogonal", "identity")
 
 
-# notebook 02, cell 14
+# notebook 02, cell 4c2a7526
 def init_recurrent_weights(rnn, scheme="orthogonal"):
     """Re-initialise the hidden-to-hidden matrices W_hh of every layer.
 
@@ -38,7 +49,7 @@ def init_recurrent_weights(rnn, scheme="orthogonal"):
                     block.copy_(torch.eye(rnn.hidden_size))
 
 
-# notebook 02, cell 16
+# notebook 02, cell 173c8632
 class RNNClassifier(nn.Module):
     """Read a window step by step; classify it from the last hidden state.
 
@@ -74,7 +85,7 @@ class RNNClassifier(nn.Module):
         return self.head(h_n[-1])    # h_n: (num_layers, B, H); take the last layer
 
 
-# notebook 04, cell 33
+# notebook 04, cell 2f33957f
 class CNNClassifier(nn.Module):
     """A non-recurrent baseline: three 1-D convolutions over time, then the mean over time."""
 
@@ -95,27 +106,7 @@ class CNNClassifier(nn.Module):
         return self.head(features.mean(dim=2))
 
 
-def build_model(kind, config):
-    """Every model this series compares, sized and seeded by `config` (a TrainConfig).
-
-    "rnn", "gru", "lstm", "cnn": this section. The gated cells get `config.gated_hidden_size`
-    units (a GRU/LSTM unit has 3/4 times a tanh unit's weights) and orthogonal W_hh blocks;
-    the identity start suits the tanh RNN. "rnn-mean", "conv-rnn", "conv-rnn-mean": the
-    ladder of section 6 (`ConvRNNClassifier`).
-    """
-    torch.manual_seed(config.seed)                 # the initial weights depend on the seed only
-    if kind == "cnn":
-        return CNNClassifier(channels=config.cnn_channels)
-    if kind == "rnn":
-        return RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
-    if kind in ("gru", "lstm"):
-        return RNNClassifier(hidden_size=config.gated_hidden_size, cell=kind, recurrent_init="orthogonal")
-    readout = "mean" if kind.endswith("-mean") else "last"
-    return ConvRNNClassifier(conv_layers=2 if kind.startswith("conv") else 0, readout=readout,
-                             hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
-
-
-# notebook 04, cell 46
+# notebook 04, cell aa4b9515
 class ConvRNNClassifier(nn.Module):
     """Local features first, then a vanilla RNN over the shorter sequence they make.
 
@@ -151,3 +142,24 @@ class ConvRNNClassifier(nn.Module):
     def forward(self, x):
         h = self.hidden_states(x)
         return self.head(h.mean(dim=1) if self.config["readout"] == "mean" else h[:, -1])
+
+
+# notebook 04, cell 2f33957f
+def build_model(kind, config):
+    """Every model this series compares, sized and seeded by `config` (a TrainConfig).
+
+    "rnn", "gru", "lstm", "cnn": this section. The gated cells get `config.gated_hidden_size`
+    units (a GRU/LSTM unit has 3/4 times a tanh unit's weights) and orthogonal W_hh blocks;
+    the identity start suits the tanh RNN. "rnn-mean", "conv-rnn", "conv-rnn-mean": the
+    ladder of section 6 (`ConvRNNClassifier`).
+    """
+    torch.manual_seed(config.seed)                 # the initial weights depend on the seed only
+    if kind == "cnn":
+        return CNNClassifier(channels=config.cnn_channels)
+    if kind == "rnn":
+        return RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
+    if kind in ("gru", "lstm"):
+        return RNNClassifier(hidden_size=config.gated_hidden_size, cell=kind, recurrent_init="orthogonal")
+    readout = "mean" if kind.endswith("-mean") else "last"
+    return ConvRNNClassifier(conv_layers=2 if kind.startswith("conv") else 0, readout=readout,
+                             hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)

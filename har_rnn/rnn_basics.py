@@ -3,14 +3,19 @@
 Do not edit: change the notebook cells marked `#| export rnn_basics` and re-run
 the export (`make export`)."""
 
-# notebook 01, cell 18
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from har_rnn.data import CHANNEL_UNITS, SAMPLE_RATE_HZ, channel_groups
 
+__all__ = [
+    "plot_window",
+    "rnn_forward_loop",
+]
 
+
+# notebook 01, cell 50203a5a
 def plot_window(x, channels, title=None, *, ylims=None, units=None, axes=None,
                 sample_rate=SAMPLE_RATE_HZ):
     """Plot one window of shape (T, C): one panel per sensor, its x/y/z axes as lines.
@@ -58,7 +63,7 @@ def plot_window(x, channels, title=None, *, ylims=None, units=None, axes=None,
     return fig
 
 
-# notebook 01, cell 27
+# notebook 01, cell f1fc8b50
 def rnn_forward_loop(x, W_xh, W_hh, b_xh, b_hh, h0=None):
     """A one-layer tanh RNN, one time step at a time.
 

@@ -3,21 +3,38 @@
 Do not edit: change the notebook cells marked `#| export training` and re-run
 the export (`make export`)."""
 
-# notebook 02, cell 23
 import contextlib
 import dataclasses
+import math
 import random
 import time
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.metrics import f1_score
+import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from har_rnn.config import LADDER
+from har_rnn.models import RNNClassifier, build_model
 
-# notebook 02, cell 25
+__all__ = [
+    "RandomRotation",
+    "evaluate",
+    "fit",
+    "make_loader",
+    "model_mode",
+    "random_window_split",
+    "set_seed",
+    "short_run",
+    "train_one_epoch",
+    "train_rung",
+    "volunteer_split",
+]
+
+
+# notebook 02, cell 8ea3004c
 def set_seed(seed):
     """Seed Python, NumPy and PyTorch (the initial weights and anything else drawn at random)."""
     random.seed(seed)
@@ -25,7 +42,7 @@ def set_seed(seed):
     torch.manual_seed(seed)
 
 
-# notebook 02, cell 27
+# notebook 02, cell 8e61dc9f
 def volunteer_split(subjects, validation_volunteers):
     """Indices of the training windows to fit on and of those of the named validation volunteers.
 
@@ -42,7 +59,7 @@ def volunteer_split(subjects, validation_volunteers):
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
-# notebook 02, cell 30
+# notebook 02, cell 9704ef1d
 def make_loader(X, y, batch_size, shuffle, seed=0):
     """Mini-batches of (windows, labels); the shuffling order depends only on `seed`."""
     dataset = TensorDataset(torch.as_tensor(X, dtype=torch.float32),
@@ -51,7 +68,7 @@ def make_loader(X, y, batch_size, shuffle, seed=0):
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
 
 
-# notebook 02, cell 32
+# notebook 02, cell a0c2d9cd
 def train_one_epoch(model, loader, optimizer, clip_norm, augment=None):
     """One pass over `loader`: the mean training loss and accuracy, and every batch's
     gradient norm before clipping. `augment`, if given, changes each training batch
@@ -78,7 +95,7 @@ def train_one_epoch(model, loader, optimizer, clip_norm, augment=None):
     return {"loss": total_loss / seen, "accuracy": correct / seen, "grad_norms": np.array(grad_norms)}
 
 
-# notebook 02, cell 34
+# notebook 02, cell 245c85d1
 @contextlib.contextmanager
 def model_mode(model, training):
     """Run a block with `model` in training (True) or evaluation (False) mode; restore the mode after."""
@@ -106,7 +123,7 @@ def evaluate(model, X, y, batch_size=512):
             "predictions": predictions}
 
 
-# notebook 02, cell 36
+# notebook 02, cell 86c6977b
 def fit(model, X_tr, y_tr, X_val, y_val, config, *, augment=None, verbose=True):
     """Train with Adam as `config` (a TrainConfig) says; keep the epoch with the best
     validation accuracy. Returns the history (one row per epoch); `model` ends up
@@ -147,10 +164,7 @@ def fit(model, X_tr, y_tr, X_val, y_val, config, *, augment=None, verbose=True):
     return history
 
 
-# notebook 02, cell 59
-from har_rnn.models import RNNClassifier
-
-
+# notebook 02, cell aaeac82a
 def short_run(X_fit, y_fit, X_check, y_check, config, *, verbose=True, **changes):
     """An exercise's short run: `config.short()` with `changes` (e.g. clip_norm=None), from the
     main run's initial weights. Returns the model (CPU, eval mode) and its history."""
@@ -161,7 +175,7 @@ def short_run(X_fit, y_fit, X_check, y_check, config, *, verbose=True, **changes
     return model.cpu().eval(), history
 
 
-# notebook 02, cell 62
+# notebook 02, cell 8997c36e
 def random_window_split(n_windows, seed):
     """Positions of the windows to fit on and of a random fifth held out, ignoring who is who:
     the split that exercise 2 compares with holding out whole volunteers."""
@@ -169,30 +183,7 @@ def random_window_split(n_windows, seed):
     return shuffled[n_windows // 5:], shuffled[:n_windows // 5]
 
 
-# notebook 04, cell 34
-from har_rnn.config import LADDER
-from har_rnn.models import build_model
-
-
-def train_rung(name, config, X, y, subjects, stats, *, verbose=True):
-    """Train model `name` of notebook 04's ladder (`LADDER`) as every model in this series is
-    trained: `fit` on the training volunteers, the best epoch chosen on the validation
-    volunteers, with the rung's own epochs and (section 6) rotated windows. The notebooks and
-    the 3-seed benchmark call this one function. Returns the model (CPU, eval mode) and its history."""
-    rung = LADDER[name]
-    run_config = rung.train_config(config)
-    fit_idx, val_idx = volunteer_split(subjects, run_config.validation_volunteers)
-    model = build_model(rung.kind, run_config)
-    augment = RandomRotation(stats, rung.rotation_degrees, run_config.seed) if rung.rotation_degrees else None
-    history = fit(model, X[fit_idx], y[fit_idx], X[val_idx], y[val_idx], run_config,
-                  augment=augment, verbose=verbose)
-    return model.cpu().eval(), history
-
-
-# notebook 04, cell 48
-import math
-
-
+# notebook 04, cell e6326579
 class RandomRotation:
     """Turn every training window as if the phone sat at another angle on the waist.
 
@@ -227,3 +218,19 @@ class RandomRotation:
         triads = (xb * self.std + self.mean).reshape(B, T, C // 3, 3)    # in g and rad/s
         rotated = triads @ self.matrices(B).transpose(1, 2)[:, None]      # x -> R x at every step
         return (rotated.reshape(B, T, C) - self.mean) / self.std
+
+
+# notebook 04, cell 804243df
+def train_rung(name, config, X, y, subjects, stats, *, verbose=True):
+    """Train model `name` of notebook 04's ladder (`LADDER`) as every model in this series is
+    trained: `fit` on the training volunteers, the best epoch chosen on the validation
+    volunteers, with the rung's own epochs and (section 6) rotated windows. The notebooks and
+    the 3-seed benchmark call this one function. Returns the model (CPU, eval mode) and its history."""
+    rung = LADDER[name]
+    run_config = rung.train_config(config)
+    fit_idx, val_idx = volunteer_split(subjects, run_config.validation_volunteers)
+    model = build_model(rung.kind, run_config)
+    augment = RandomRotation(stats, rung.rotation_degrees, run_config.seed) if rung.rotation_degrees else None
+    history = fit(model, X[fit_idx], y[fit_idx], X[val_idx], y[val_idx], run_config,
+                  augment=augment, verbose=verbose)
+    return model.cpu().eval(), history

@@ -3,12 +3,18 @@
 Do not edit: change the notebook cells marked `#| export volunteers` and re-run
 the export (`make export`)."""
 
-# notebook A2, cell 5
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+__all__ = [
+    "distance_from_class_centre",
+    "recall_by_volunteer",
+    "volunteer_effect",
+]
 
+
+# notebook A2, cell 8ade678a
 def recall_by_volunteer(y, pred, volunteers, class_names):
     """Recall (%) of every class for every volunteer: a (volunteers x classes) table."""
     correct = pd.Series(100.0 * (pred == y))

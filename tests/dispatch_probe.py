@@ -21,13 +21,13 @@ from har_rnn.training import RandomRotation, fit  # noqa: E402
 KINDS = ("rnn", "gru", "lstm", "cnn", "rnn-mean", "conv-rnn", "conv-rnn-mean")
 ROTATED = "conv-rnn-mean+rot"      # the ladder's answer: convolutions, mean readout, rotated windows
 
-from har_rnn.data import _hapt, fit_standardizer, standardize  # noqa: E402
+from har_rnn.data import fit_standardizer, hapt, standardize  # noqa: E402
 from har_rnn.data.uci_format import format_official  # noqa: E402
 
 rng = np.random.default_rng(0)
 # The HAPT rebuild's steps on a synthetic 50 Hz recording: filters, gravity split, the written text.
 raw = np.cumsum(rng.standard_normal((3000, 3)), axis=0) * 0.01 + np.array([0.0, 0.98, 0.1])
-body, gravity = _hapt.separate_gravity(_hapt.denoise(raw))
+body, gravity = hapt.separate_gravity(hapt.denoise(raw))
 rebuilt = format_official(np.concatenate([body, gravity], axis=1)[:128 * 20].reshape(-1, 128))
 X = rng.standard_normal((192, 128, 9)).astype(np.float32)
 stats = fit_standardizer(X * 0.3 + 1.0)

@@ -14,7 +14,7 @@ import torch
 
 from har_rnn import artifacts as art
 from har_rnn.artifacts import ArtifactError
-from har_rnn.data import files
+from har_rnn import files
 from har_rnn.data.uci_format import ACTIVITIES, CHANNELS
 from har_rnn.models import RNNClassifier
 
@@ -135,12 +135,6 @@ def test_csv_number_format():
     with pytest.raises(ValueError):
         art.format_csv_rows(["a"], np.array([[np.nan]]))
 
-
-def test_artifacts_dir(monkeypatch, tmp_path):
-    monkeypatch.delenv("HAR_ARTIFACTS_DIR", raising=False)
-    assert art.artifacts_dir() == art.REPO / "artifacts"
-    monkeypatch.setenv("HAR_ARTIFACTS_DIR", str(tmp_path))
-    assert art.artifacts_dir() == tmp_path
 
 
 def test_missing_folder(tmp_path):

@@ -34,7 +34,7 @@ import os, shutil, sys, time
 import numpy as np, torch
 torch.set_num_threads(1)
 from har_rnn import artifacts as art
-from har_rnn.data import files
+from har_rnn import files
 from har_rnn.models import RNNClassifier
 
 folder, inputs = sys.argv[1], sys.argv[2]
@@ -117,7 +117,7 @@ class Helper:
 
     def __init__(self, folder, inputs):
         self.proc = subprocess.Popen([sys.executable, "-c", HELPER, str(folder), str(inputs)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=art.REPO)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=art.REPOSITORY)
         self.lines, self.pending, self.writer = queue.Queue(), [], None
         threading.Thread(target=self._read, daemon=True).start()
 

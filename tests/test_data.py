@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from har_rnn import data
-from har_rnn.data import __main__ as cli, _downloads as downloads, files, uci_format as fmt
+from har_rnn import files
+from har_rnn.data import __main__ as cli, _downloads as downloads, uci_format as fmt
 from har_rnn.data.errors import HarDataError
 from synthetic_har import failing_read_bytes, make_uci_har, make_windows
 
@@ -203,14 +204,14 @@ def test_resolution_order(tmp_path, monkeypatch, no_env):
     monkeypatch.setenv("HAR_DATA_DIR", str(tmp_path / "env"))
     assert data.locate() == (env_dir, "HAR_DATA_DIR")
     monkeypatch.delenv("HAR_DATA_DIR")
-    monkeypatch.setattr(data, "REPO", tmp_path / "repo")
+    monkeypatch.setattr(data, "REPOSITORY", tmp_path / "repo")
     local = make_uci_har(tmp_path / "repo", nested=True)
-    assert data.locate() == (local, "./UCI HAR Dataset")
+    assert data.locate() == (local, "UCI HAR Dataset/ in the clone")
 
 
 def test_no_data_and_no_network_says_what_to_do(tmp_path, monkeypatch, no_env):
-    monkeypatch.setattr(data, "REPO", tmp_path)
-    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setattr(data, "REPOSITORY", tmp_path)
+    monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setattr(downloads, "HAPT_URL", "http://127.0.0.1:9/hapt.zip")  # refused at once
     # The default download is the raw HAPT recordings: the book's data.
     with pytest.raises(HarDataError, match="Could not download .*hapt.zip.*Download the raw HAPT recordings by hand"):
@@ -344,7 +345,7 @@ def _official_zip(tmp_path, dataset, *, member_prefix="UCI HAR Dataset/") -> tup
 
 def test_fetch_verifies_and_unpacks(tmp_path, dataset, monkeypatch):
     outer, outer_sha, inner_sha = _official_zip(tmp_path, dataset)
-    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setattr(downloads, "UCI_HAR_URL", outer.as_uri())
     monkeypatch.setattr(downloads, "UCI_HAR_SHA256", outer_sha)
     monkeypatch.setattr(downloads, "UCI_HAR_INNER_SHA256", inner_sha)
@@ -356,7 +357,7 @@ def test_fetch_verifies_and_unpacks(tmp_path, dataset, monkeypatch):
 
 def test_fetch_rejects_a_wrong_digest(tmp_path, dataset, monkeypatch):
     outer, outer_sha, _ = _official_zip(tmp_path, dataset)
-    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setattr(downloads, "UCI_HAR_URL", outer.as_uri())
     with pytest.raises(HarDataError, match=f"SHA-256 {outer_sha}, expected {downloads.UCI_HAR_SHA256}"):
         data.fetch(tmp_path / "out", log=lambda *a: None)

@@ -8,7 +8,7 @@ from scipy.optimize import brentq
 
 from har_rnn.dynamics import (class_mean_inputs, constant_input_trajectories, find_fixed_points,
                               fixed_points_by_class, jacobian_at, sample_states, stability)
-from har_rnn.gradients import recurrence
+from har_rnn.recurrence import recurrence
 from har_rnn.models import RNNClassifier
 
 

@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from har_rnn.tooling import export
-from har_rnn.gradients import (hidden_jacobian_norms, input_gradient_norms, recurrence,
-                               recurrent_spectrum, step_jacobian_norms, unroll)
+from har_rnn.gradients import hidden_jacobian_norms, input_gradient_norms, step_jacobian_norms
+from har_rnn.recurrence import recurrence, recurrent_spectrum, unroll
 from har_rnn.models import RNNClassifier
 
 NOTEBOOKS = "04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb, appendix/A1_Fixed_points_in_depth.ipynb"

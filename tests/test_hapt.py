@@ -1,4 +1,4 @@
-"""Rebuilding UCI HAR from raw HAPT recordings (`har_rnn.data._hapt`).
+"""Rebuilding UCI HAR from raw HAPT recordings (`har_rnn.data.hapt`).
 
 Synthetic recordings with known answers: acc = constant gravity + a 2 Hz sine,
 gyro x = the sample index (a ramp passes the filters unchanged, so every
@@ -18,10 +18,10 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from har_rnn.data import _hapt as hapt
+from har_rnn.data import hapt
 from har_rnn.data import uci_format as uf
 from har_rnn.data.errors import HarDataError
-from har_rnn.data.files import display_path
+from har_rnn.files import display_path
 from synthetic_har import failing_read_bytes
 
 FS = uf.SAMPLE_RATE_HZ
@@ -599,8 +599,8 @@ def use_only_hapt(hapt_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.delenv("HAR_DATA_DIR", raising=False)
     monkeypatch.setenv("HAR_HAPT_DIR", str(hapt_dir))
-    monkeypatch.setattr(data, "REPO", tmp_path / "repo")
-    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "repo" / "data")
+    monkeypatch.setattr(data, "REPOSITORY", tmp_path / "repo")
+    monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "repo" / "data"))
     return data
 
 
@@ -647,7 +647,7 @@ def test_fetch_hapt_reuses_its_earlier_rebuild(hapt_dir: Path, tmp_path: Path,
     archive = zip_folder(hapt_dir, tmp_path / "served.zip", "HAPT Data Set/")
     monkeypatch.setattr(downloads, "HAPT_URL", archive.as_uri())   # a local file: no network
     monkeypatch.setattr(downloads, "HAPT_SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
-    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "data"))
     builds = []
     real_build = hapt.build_from_hapt
     monkeypatch.setattr(hapt, "build_from_hapt", lambda *a, **k: builds.append(a) or real_build(*a, **k))

@@ -1,6 +1,7 @@
-"""The package's architecture: three layers, imports running one way, no cycles.
+"""The package's architecture: four floors, imports running one way, no cycles.
 
-- `har_rnn.data`: the dataset; imports nothing else from har_rnn, and not torch;
+- `har_rnn.files`, the ground floor: where files live, how they are written; imports nothing from har_rnn;
+- `har_rnn.data`: the dataset; imports nothing else from har_rnn but the ground floor, and not torch;
 - the top level: the lessons, `config` and `artifacts`; may import the data layer and each other;
 - `har_rnn.tooling` (and the `har_rnn` facade, which re-exports `setup` and `publish`): may import
   everything; nothing imports them.
@@ -18,17 +19,17 @@ from pathlib import Path
 import pytest
 
 import har_rnn
-from har_rnn.data.files import REPO
+from har_rnn.files import REPOSITORY
 from har_rnn.tooling import export
 
-PACKAGE = REPO / "har_rnn"
-HAND_WRITTEN = {"__init__", "config", "artifacts", "dynamics", "occlusion"}
+PACKAGE = REPOSITORY / "har_rnn"
+HAND_WRITTEN = {"__init__", "files", "config", "artifacts", "dynamics", "occlusion"}
 
 
 def _modules() -> dict[str, Path]:
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        parts = path.relative_to(REPO).with_suffix("").parts
+        parts = path.relative_to(REPOSITORY).with_suffix("").parts
         found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return found
 
@@ -61,6 +62,8 @@ GRAPH = {name: targets & set(MODULES) for name, targets in IMPORTS.items()}
 
 
 def _layer(name: str) -> int:
+    if name == "har_rnn.files":
+        return -1
     if name == "har_rnn.data" or name.startswith("har_rnn.data."):
         return 0
     if name == "har_rnn" or name.startswith("har_rnn.tooling"):
@@ -68,7 +71,7 @@ def _layer(name: str) -> int:
     return 1
 
 
-def test_the_top_level_holds_only_the_lessons_config_and_artifacts():
+def test_the_top_level_holds_only_the_lessons_config_artifacts_and_the_ground_floor():
     top = {p.stem for p in PACKAGE.glob("*.py")}
     assert top == HAND_WRITTEN | set(export.collect()), "a module that is not a lesson belongs in data/ or tooling/"
     assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()} == {"data", "tooling"}
@@ -84,12 +87,16 @@ def test_every_import_names_a_module_that_exists():
 def test_imports_never_go_up_a_layer():
     upward = sorted(f"{name} imports {target}" for name, targets in GRAPH.items() for target in targets
                     if _layer(target) > _layer(name))
-    assert not upward, "data <- lessons, config, artifacts <- tooling; but:\n" + "\n".join(upward)
+    assert not upward, "files <- data <- lessons, config, artifacts <- tooling; but:\n" + "\n".join(upward)
 
 
-def test_the_data_layer_imports_nothing_outside_it():
+def test_the_ground_floor_imports_nothing_from_the_package():
+    assert GRAPH["har_rnn.files"] == set()
+
+
+def test_the_data_layer_imports_nothing_outside_it_but_the_ground_floor():
     outside = sorted(f"{name} imports {target}" for name, targets in GRAPH.items() if _layer(name) == 0
-                     for target in targets if _layer(target) != 0)
+                     for target in targets if _layer(target) not in (-1, 0))
     assert not outside, "\n".join(outside)
 
 
@@ -113,14 +120,15 @@ def test_no_import_cycles():
 
 def _run(code: str) -> subprocess.CompletedProcess:
     """A fresh interpreter, so that what this test session imported does not count."""
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
 
 
 def test_importing_the_data_layer_loads_no_torch():
     out = _run("import har_rnn.data; import sys; assert 'torch' not in sys.modules")
     assert out.returncode == 0, out.stderr
     out = _run("import sys, har_rnn.data, har_rnn.data.__main__\n"
-               "print(sorted(m for m in sys.modules if m.startswith('har_rnn.') and not m.startswith('har_rnn.data')))")
+               "print(sorted(m for m in sys.modules if m.startswith('har_rnn.') and not m.startswith('har_rnn.data')\n"
+               "             and m != 'har_rnn.files'))")
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
 
 

@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from har_rnn.data.files import REPO
+from har_rnn.files import REPOSITORY
 from har_rnn.tooling import comparison, export, numerics, publish, seeds
 from har_rnn.tooling.comparison import HEADLINE_RUNS
 from har_rnn.tooling.notebooks import execute, execute_in_stages, tutorial_notebooks
@@ -32,7 +32,7 @@ from synthetic_har import make_quick_dataset
 
 NOTEBOOKS = tutorial_notebooks()
 HAPT_DIR = os.environ.get("HAR_HAPT_DIR")  # read now: the quick-mode fixture unsets it
-NAMES = [str(nb.relative_to(REPO)) for nb in NOTEBOOKS]   # "04_...ipynb", "appendix/A3_...ipynb"
+NAMES = [str(nb.relative_to(REPOSITORY)) for nb in NOTEBOOKS]   # "04_...ipynb", "appendix/A3_...ipynb"
 QUICK = {"QUICK": True}
 REFRESH = "Refresh the committed notebooks with `make notebooks` (HAR_HAPT_DIR set) and commit them."
 
@@ -75,7 +75,7 @@ def test_reader_notebooks_before_nb02_stop_with_one_clear_message(quick_env, nam
     os.environ["HAR_ARTIFACTS_DIR"] = str(empty)
     try:
         with pytest.raises(CellExecutionError):
-            execute(REPO / name, quick_env / "before-02" / name, failed_dir=quick_env / "failed",
+            execute(REPOSITORY / name, quick_env / "before-02" / name, failed_dir=quick_env / "failed",
                     parameters=QUICK)
     finally:
         os.environ["HAR_ARTIFACTS_DIR"] = str(quick_env / "artifacts")
@@ -89,11 +89,11 @@ def test_reader_notebooks_before_nb02_stop_with_one_clear_message(quick_env, nam
 
 @pytest.mark.notebooks
 def test_all_notebooks_run_in_quick_mode(quick_env):
-    committed = {name: (REPO / name).read_bytes() for name in NAMES}
-    images = {p.name: p.read_bytes() for p in (REPO / "images").glob("*.png")}
+    committed = {name: (REPOSITORY / name).read_bytes() for name in NAMES}
+    images = {p.name: p.read_bytes() for p in (REPOSITORY / "images").glob("*.png")}
     out = quick_env / "executed"
     # as `make notebooks` runs them: 01 beside 02, then the readers of 02's artifacts two at a time
-    execute_in_stages(NOTEBOOKS, lambda nb: out / nb.relative_to(REPO), failed_dir=quick_env / "failed",
+    execute_in_stages(NOTEBOOKS, lambda nb: out / nb.relative_to(REPOSITORY), failed_dir=quick_env / "failed",
                       parameters=QUICK, log=lambda line: None)
     for name in NAMES:
         nb = nbformat.read(out / name, as_version=4)
@@ -106,8 +106,8 @@ def test_all_notebooks_run_in_quick_mode(quick_env):
                 assert "the seed columns describe the committed runs" in text and "not your run" in text, \
                     f"{name} cell {i}: a seed table that does not say it describes the committed runs"
     assert (quick_env / "artifacts" / "manifest.json").exists()
-    assert committed == {name: (REPO / name).read_bytes() for name in NAMES}, "a test run changed a notebook"
-    assert images == {p.name: p.read_bytes() for p in (REPO / "images").glob("*.png")}, \
+    assert committed == {name: (REPOSITORY / name).read_bytes() for name in NAMES}, "a test run changed a notebook"
+    assert images == {p.name: p.read_bytes() for p in (REPOSITORY / "images").glob("*.png")}, \
         "a test run changed images/"
 
 
@@ -117,7 +117,7 @@ LEAK = re.compile(r"(?:^|[\s'\"(=:])(/(?:home|root|work|tmp|Users|private|var|op
 
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_notebook_hygiene(name):
-    path = REPO / name
+    path = REPOSITORY / name
     assert path.stat().st_size < 5e6, f"{name} is {path.stat().st_size / 1e6:.1f} MB; keep it under 5 MB"
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
@@ -139,7 +139,7 @@ def test_committed_notebook_hygiene(name):
 
 def test_exported_modules_match_the_notebooks():
     stale = [m for m, text in export.collect().items()
-             if (REPO / "har_rnn" / f"{m}.py").read_text(encoding="utf-8") != text]
+             if (REPOSITORY / "har_rnn" / f"{m}.py").read_text(encoding="utf-8") != text]
     assert not stale, f"har_rnn/{stale} differ from the notebooks' `#| export` cells: run `make export`"
 
 
@@ -148,16 +148,16 @@ README_IMAGE = re.compile(r"!\[[^\]]*\]\((images/[^)]+)\)")
 
 def test_readme_images_exist():
     """That a notebook writes each of them is checked on a fresh real run below."""
-    images = README_IMAGE.findall((REPO / "README.md").read_text())
+    images = README_IMAGE.findall((REPOSITORY / "README.md").read_text())
     assert images, "the README shows no images"
     for image in images:
-        assert (REPO / image).exists(), f"README shows {image}, which does not exist"
+        assert (REPOSITORY / image).exists(), f"README shows {image}, which does not exist"
 
 
 def test_readme_results_table_matches_committed_notebooks():
-    expected = publish.results_table({n: publish.from_notebook(nbformat.read(REPO / n, as_version=4))
+    expected = publish.results_table({n: publish.from_notebook(nbformat.read(REPOSITORY / n, as_version=4))
                                       for n in NAMES}, seeds.load_results())
-    readme = (REPO / "README.md").read_text()
+    readme = (REPOSITORY / "README.md").read_text()
     assert expected in readme, ("The README's results table differs from the committed notebooks' "
                                 "numbers: run `python -m har_rnn.tooling.publish --update-readme`.\n" + expected)
 
@@ -172,8 +172,8 @@ def real_run(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("HAR_DATA_DIR", raising=False)
         _run_env(mp, tmp, HAR_HAPT_DIR=HAPT_DIR)
-        mp.setenv("HAR_CACHE_DIR", str(REPO / "data" / "cache"))  # reuse the parse cache
-        execute_in_stages(NOTEBOOKS, lambda nb: tmp / "executed" / nb.relative_to(REPO), failed_dir=tmp / "failed")
+        mp.setenv("HAR_CACHE_DIR", str(REPOSITORY / "data" / "cache"))  # reuse the parse cache
+        execute_in_stages(NOTEBOOKS, lambda nb: tmp / "executed" / nb.relative_to(REPOSITORY), failed_dir=tmp / "failed")
     return tmp
 
 
@@ -182,7 +182,7 @@ def real_run(tmp_path_factory):
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_numbers_are_what_the_code_produces(real_run, name):
     fresh = publish.from_notebook(nbformat.read(real_run / "executed" / name, as_version=4))
-    committed = publish.from_notebook(nbformat.read(REPO / name, as_version=4))
+    committed = publish.from_notebook(nbformat.read(REPOSITORY / name, as_version=4))
     exact, why = numerics.bit_identity_possible()
     if not exact:
         print(f"Comparing each number within {comparison.K} x its own run's seed std, not exactly: {why}")
@@ -216,6 +216,6 @@ def test_notebook_runs_are_seed_zero_of_the_seed_results(real_run):
 @pytest.mark.real_data
 @pytest.mark.notebooks
 def test_fresh_run_writes_every_readme_image(real_run):
-    readme = (REPO / "README.md").read_text()
+    readme = (REPOSITORY / "README.md").read_text()
     for image in README_IMAGE.findall(readme):
         assert (real_run / image).exists(), f"no notebook writes {image}: a fresh run did not produce it"

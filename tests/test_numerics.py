@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from har_rnn.data._hapt import CANONICAL
+from har_rnn.data.hapt import CANONICAL
 from har_rnn.tooling import numerics
 
 # The probe rebuilds and standardizes, and trains every kind of models.build_model and one with rotated windows.

@@ -14,7 +14,7 @@ import re
 import nbformat
 import pytest
 
-from har_rnn.tooling.notebooks import REPO, tutorial_notebooks
+from har_rnn.tooling.notebooks import REPOSITORY, tutorial_notebooks
 
 # Constants of the data and the method, not measurements (blanked out before the scan).
 CONSTANTS = re.compile(r"2\.56 s(econds)?|1\.28 s|1 g = 9\.81 m/s|0\.3 Hz|0\.02, 0\.1 and 0\.5 s|\(50%\s+overlap"
@@ -48,7 +48,7 @@ def unprinted_numbers(nb) -> list[tuple[int, str]]:
 @pytest.mark.parametrize("path", tutorial_notebooks(), ids=lambda p: p.name[:2])
 def test_every_number_in_the_prose_is_printed_by_the_notebook(path):
     missing = unprinted_numbers(nbformat.read(path, as_version=4))
-    assert not missing, (f"{path.relative_to(REPO)}: numbers in the prose that no output prints (a stale "
+    assert not missing, (f"{path.relative_to(REPOSITORY)}: numbers in the prose that no output prints (a stale "
                          "number, or one to print): " + ", ".join(f"cell {i}: {n}" for i, n in missing))
 
 

@@ -1,6 +1,6 @@
 """The seed results the notebooks and the README quote are what the code computes.
 
-`benchmarks/seed_results.json` holds every comparison over seeds 0-2. The
+`har_rnn/tooling/seed_results.json` holds every comparison over seeds 0-2. The
 notebooks' own runs are seed 0 (checked in test_notebooks.py); here CI
 recomputes seeds 1 and 2 of every run under reference numerics and compares
 them with the committed file (`har_rnn.tooling.comparison`: exactly where
@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from har_rnn.config import LADDER, TrainConfig
-from har_rnn.data.files import REPO
+from har_rnn.files import REPOSITORY
 from har_rnn.tooling import comparison, numerics, seeds
 import seed_harness as harness                 # benchmarks/ (pyproject: pytest's pythonpath)
 from synthetic_har import make_quick_dataset
@@ -137,7 +137,7 @@ def test_seeds_1_and_2_recompute_exactly():
     if not HAPT_DIR:
         pytest.skip("HAR_HAPT_DIR not set: no real data to recompute the seed results on "
                     "(CI sets it and always runs this)")
-    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "train_seeds.py"), "--seeds", "1", "2",
+    out = subprocess.run([sys.executable, str(REPOSITORY / "benchmarks" / "train_seeds.py"), "--seeds", "1", "2",
                           "--check"], capture_output=True, text=True, env=numerics.reference_env(), timeout=3600)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from har_rnn.data.files import REPO
+from har_rnn.files import REPOSITORY
 from har_rnn.tooling import numerics, trace
 
 HAPT_DIR = os.environ.get("HAR_HAPT_DIR")
@@ -60,7 +60,7 @@ def test_weights_that_part_are_dated_by_epoch():
 def _check(env: dict, against=trace.TRACE_FILE) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "har_rnn.tooling.numerics", "trace", "--check",
                            "--against", str(against)],
-                          env=env, capture_output=True, text=True, timeout=900, cwd=REPO)
+                          env=env, capture_output=True, text=True, timeout=900, cwd=REPOSITORY)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_a_perturbed_run_is_caught_and_the_operation_named(real_data, tmp_path):
     the tracer must name a matrix product whose inputs agreed."""
     own = tmp_path / "trace.json"
     made = subprocess.run([sys.executable, "-m", "har_rnn.tooling.numerics", "trace", "--out", str(own)],
-                          env=numerics.reference_env(), capture_output=True, text=True, timeout=900, cwd=REPO)
+                          env=numerics.reference_env(), capture_output=True, text=True, timeout=900, cwd=REPOSITORY)
     assert made.returncode == 0, made.stderr[-3000:]
     out = _check({**numerics.reference_env(), "MKL_CBWR": "AUTO"}, against=own)
     assert out.returncode == 1, out.stdout[-3000:] + out.stderr[-2000:]

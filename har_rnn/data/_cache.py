@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -17,14 +16,10 @@ import numpy as np
 
 from . import uci_format as fmt
 from ._folder import HarData
-from .files import LOCAL_DATA, atomic_open
+from ..files import atomic_open, cache_dir
 
 ARRAYS = ("X_train", "y_train", "subjects_train", "X_test", "y_test", "subjects_test")
 _DAMAGED = (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile)
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("HAR_CACHE_DIR", LOCAL_DATA / "cache"))
 
 
 def _stat_key(root: Path) -> str:
@@ -36,14 +31,14 @@ def _stat_key(root: Path) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _cache_file(root: Path) -> Path:
-    return cache_dir() / f"har-{hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]}.npz"
+def _cache_file(root: Path, data_home: Path | None) -> Path:
+    return cache_dir(data_home) / f"har-{hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:16]}.npz"
 
 
-def _read(root: Path, arrays: tuple[str, ...]) -> tuple[dict, dict] | None:
+def _read(root: Path, arrays: tuple[str, ...], data_home: Path | None) -> tuple[dict, dict] | None:
     """(meta, the named arrays) if the cache matches the files now; else None."""
     try:
-        with np.load(_cache_file(root), allow_pickle=False) as z:
+        with np.load(_cache_file(root, data_home), allow_pickle=False) as z:
             if str(z["stat_key"]) != _stat_key(root):
                 return None
             meta = json.loads(str(z["meta"]))
@@ -53,27 +48,27 @@ def _read(root: Path, arrays: tuple[str, ...]) -> tuple[dict, dict] | None:
         return None
 
 
-def load(root: Path) -> HarData | None:
+def load(root: Path, data_home: Path | None = None) -> HarData | None:
     """The cached `HarData` of `root`, or None."""
-    cached = _read(root, ARRAYS)
+    cached = _read(root, ARRAYS, data_home)
     if cached is None:
         return None
     meta, arrays = cached
     return HarData(**arrays, **meta, root=Path(root))
 
 
-def fingerprint(root: Path) -> str | None:
+def fingerprint(root: Path, data_home: Path | None = None) -> str | None:
     """The cached fingerprint of `root` (without loading the arrays), or None."""
-    cached = _read(root, ())
+    cached = _read(root, (), data_home)
     return cached[0]["fingerprint"] if cached else None
 
 
-def save(data: HarData) -> bool:
+def save(data: HarData, data_home: Path | None = None) -> bool:
     """Cache `data` for its folder; False if the cache could not be written."""
     meta = json.dumps({"source": data.source, "fingerprint": data.fingerprint,
                        "provenance": data.provenance})
     try:
-        with atomic_open(_cache_file(data.root)) as fh:
+        with atomic_open(_cache_file(data.root, data_home)) as fh:
             np.savez(fh, stat_key=_stat_key(data.root), meta=meta,
                      **{k: getattr(data, k) for k in ARRAYS})
     except OSError:

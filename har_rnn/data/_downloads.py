@@ -18,7 +18,7 @@ from typing import Callable
 
 from ._folder import MANUAL_STEPS, find_layout, validate
 from .errors import HarDataError
-from .files import atomic_dir, atomic_open, describe_os_error, display_path, sha256_file
+from ..files import atomic_dir, atomic_open, describe_os_error, display_path, sha256_file
 
 UCI_HAR_URL = ("https://archive.ics.uci.edu/static/public/240/"
                "human+activity+recognition+using+smartphones.zip")

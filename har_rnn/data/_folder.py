@@ -16,7 +16,7 @@ import numpy as np
 from . import uci_format as fmt
 from ._parse import parse_integers, parse_signals
 from .errors import HarDataError
-from .files import describe_os_error, display_path
+from ..files import describe_os_error, display_path
 
 OFFICIAL_SOURCE = "official UCI HAR v1.0 windows"
 DAMAGED_HINT = "The dataset folder is incomplete or damaged: download or rebuild it again."
@@ -26,7 +26,8 @@ MANUAL_STEPS = (
     "`python -m har_rnn.data build-from-hapt SRC`): the windows rebuilt from them are the "
     "book's data. Or download the official UCI HAR zip from https://archive.ics.uci.edu/dataset/240 "
     "(or Kaggle's 'UCI HAR Dataset') and unzip it so that the folder 'UCI HAR Dataset' "
-    "(holding train/ and test/) sits in the repository root, or set HAR_DATA_DIR to it: "
+    "(holding train/ and test/) sits in the data home (`python -m har_rnn.data locate` "
+    "shows where), or set HAR_DATA_DIR to it: "
     "its windows differ from the book's, and so will your numbers."
 )
 
@@ -74,7 +75,7 @@ class HarData:
     provenance: dict = field(default_factory=dict)
 
     def summary(self) -> str:
-        from ._hapt import CANONICAL
+        from .hapt import CANONICAL
 
         book = ("the book's data: your numbers can be its numbers" if self.fingerprint == CANONICAL["fingerprint"]
                 else "not the book's data (its numbers come from windows rebuilt from HAPT v2.1): yours will differ")

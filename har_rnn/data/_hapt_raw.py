@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import HarDataError
-from .files import describe_os_error, display_path
+from ..files import describe_os_error, display_path
 
 N_LABEL_IDS = 12   # 1-6 the UCI HAR activities, 7-12 postural transitions
 

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from .errors import HarDataError
-from .files import display_path
+from ..files import display_path
 from .uci_format import WINDOW
 
 _POW10 = 10.0 ** np.arange(0, 23)  # exact in float64: division by them rounds correctly

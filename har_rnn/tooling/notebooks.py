@@ -7,8 +7,8 @@
 Every kernel starts with reference numerics (`har_rnn.tooling.numerics`), so the
 committed outputs come back exactly on the CPU kinds it lists. `execute(..., parameters=)`
 injects a cell after the notebook's cell tagged ``parameters``, as papermill
-does (the tests pass ``{"QUICK": True}``). Folders come from the environment,
-read by `har_rnn.setup`: HAR_DATA_DIR, HAR_ARTIFACTS_DIR, HAR_IMAGES_DIR.
+does (the tests pass ``{"QUICK": True}``). Folders come from `har_rnn.files` (read by
+`har_rnn.setup`), which the environment can point elsewhere (HAR_ARTIFACTS_DIR, ...).
 """
 from __future__ import annotations
 
@@ -23,16 +23,19 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from ..data.files import LOCAL_DATA, REPO
+from ..files import REPOSITORY, display_path, get_data_home, require_repository
 from .numerics import reference_env
 
 
-def tutorial_notebooks(repo: Path = REPO) -> list[Path]:
-    """The four chapters, then the appendix notebooks (appendix/A*.ipynb)."""
+def tutorial_notebooks(repo: Path | None = None) -> list[Path]:
+    """The four chapters, then the appendix notebooks (appendix/A*.ipynb), of the clone."""
+    repo = repo or require_repository("Running the notebooks")
     return sorted(repo.glob("0[1-4]_*.ipynb")) + sorted((repo / "appendix").glob("A*.ipynb"))
 
 
-FAILED_DIR = LOCAL_DATA / "failed-notebooks"
+def failed_notebooks_dir() -> Path:
+    """Where a notebook that failed is saved, with its error."""
+    return get_data_home() / "failed-notebooks"
 
 
 def _write(nb, out: Path) -> None:
@@ -73,13 +76,15 @@ def inject_parameters(nb, parameters: dict) -> None:
     nb.cells.insert(tagged[0] + 1, cell)
 
 
-def execute(path: Path, out: Path, *, cwd: Path = REPO, timeout: int = 1800,
-            failed_dir: Path = FAILED_DIR, parameters: dict | None = None, env: dict | None = None) -> float:
-    """Run `path` in a fresh kernel with `cwd` as working directory, save to `out`.
+def execute(path: Path, out: Path, *, cwd: Path | None = None, timeout: int = 1800,
+            failed_dir: Path | None = None, parameters: dict | None = None, env: dict | None = None) -> float:
+    """Run `path` in a fresh kernel with `cwd` (default: the clone) as working directory, save to `out`.
 
     The kernel gets reference numerics (or `env`: the benchmarks time native kernels). A notebook that fails is saved to
     `failed_dir` instead, so the error can be read and a good `out` (e.g. the
     committed notebook) is never overwritten."""
+    cwd = cwd or REPOSITORY or Path.cwd()
+    failed_dir = failed_dir or failed_notebooks_dir()
     nb = nbformat.read(path, as_version=4)
     if parameters:
         inject_parameters(nb, parameters)
@@ -138,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                                     log=lambda line: print(line, flush=True))
     except CellExecutionError as exc:
         print(f"a notebook failed; the executed copy with the error is in "
-              f"{FAILED_DIR.relative_to(REPO)}/\n{exc}", file=sys.stderr)
+              f"{display_path(failed_notebooks_dir())}/\n{exc}", file=sys.stderr)
         return 1
     print(f"all {len(notebooks)} notebooks in {seconds:.1f} s (wall time)")
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import LADDER
-from ..data.files import REPO
+from ..files import require_repository
 from .comparison import PERCENT
 from .seeds import load_results
 
@@ -103,7 +103,7 @@ def main() -> int:
 
     headlines = {nb.name: from_notebook(nbformat.read(nb, as_version=4)) for nb in tutorial_notebooks()}
     if "--update-readme" in sys.argv[1:]:
-        changed = update_readme(REPO / "README.md", headlines)
+        changed = update_readme(require_repository("--update-readme") / "README.md", headlines)
         print("README results table " + ("updated" if changed else "already up to date"))
     else:
         print(json.dumps(headlines, indent=1))

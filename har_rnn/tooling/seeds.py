@@ -2,7 +2,7 @@
 
 `benchmarks/train_seeds.py` (with the harness in `benchmarks/seed_harness.py`)
 runs the notebooks' own protocol for each model and each short-run variant of
-the exercises and writes `RESULTS_FILE`. The notebooks show those means ± std
+the exercises and writes `RESULTS_FILE` (`har_rnn/tooling/seed_results.json`). The notebooks show those means ± std
 next to their single run (`seed_table`, `seed_values`); CI recomputes seeds 1
 and 2 exactly, and the notebooks' own run is seed 0.
 """
@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.files import REPO
-
-RESULTS_FILE = REPO / "benchmarks" / "seed_results.json"
+RESULTS_FILE = Path(__file__).with_name("seed_results.json")   # shipped with the package: notebooks read it
 SEEDS = (0, 1, 2)
 
 

@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.files import REPO, atomic_open
+from .. import files
+from ..files import atomic_open, display_path
 
-TRACE_FILE = REPO / "benchmarks" / "numerics_trace.json"
+TRACE_FILE = Path(__file__).with_name("numerics_trace.json")   # the committed trace, shipped with the package
 HASH_CHARS = 12                                  # 48 bits: a chance collision is out of reach
 RECORDING = (1, 1)                               # HAPT experiment 1, user 1: the stages of one rebuild
 OP_KINDS = ("rnn", "gru", "lstm", "cnn", "conv-rnn-mean+rot")   # between them, every kernel the ladder runs
@@ -127,7 +128,7 @@ def collect(machine: dict, log=print) -> dict:
     from ..data import fit_standardizer, load_har, rebuild_stage_digests, standardize
 
     config = TrainConfig()
-    hapt_dir = os.environ.get("HAR_HAPT_DIR")
+    hapt_dir = files.hapt_dir()
     log("tracing the rebuild..." if hapt_dir else "no HAR_HAPT_DIR: the rebuild's stages are not traced")
     stages = [[name, digest[:HASH_CHARS]] for name, digest in rebuild_stage_digests(hapt_dir, RECORDING)] if hapt_dir else []
     har = load_har(log=lambda *_: None)
@@ -223,7 +224,7 @@ def write(machine: dict, path: Path = TRACE_FILE, log=print) -> None:
     trace = collect(machine, log)
     with atomic_open(path) as fh:
         fh.write((json.dumps(trace, indent=0) + "\n").encode())
-    log(f"wrote {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    log(f"wrote {display_path(path)}")
 
 
 def check(machine: dict, path: Path = TRACE_FILE, log=print) -> int:

@@ -1,12 +1,9 @@
 """`setup()`, the one call at the top of every notebook: numerics, plot style, folders."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from types import SimpleNamespace
 
-from ..artifacts import artifacts_dir
-from ..data.files import REPO
+from .. import files
 from . import numerics
 
 PLOT_STYLE = {"figure.dpi": 100, "savefig.dpi": 120, "savefig.bbox": "tight",
@@ -17,9 +14,11 @@ def setup() -> SimpleNamespace:
     """Prepare a notebook and return the folders it uses.
 
     `data_dir` (None: the data layer finds the data, README "The data"),
-    `artifacts` (what notebook 02 writes and 03/04 read) and `images` (the
-    figures the README shows). The test suite points these at temporary
-    folders through the environment; a reader never needs to.
+    `hapt_dir` (the raw recordings, when set), `artifacts` (what notebook 02
+    writes and 03/04 read) and `images` (the figures the README shows): in a
+    clone, its folders; elsewhere, folders in the one you run from
+    (`har_rnn.files`). The test suite points these at temporary folders
+    through the environment; a reader never needs to.
     """
     import matplotlib.pyplot as plt
     from IPython import get_ipython
@@ -29,9 +28,8 @@ def setup() -> SimpleNamespace:
         shell.run_line_magic("matplotlib", "inline")
         shell.run_line_magic("config", "InlineBackend.figure_formats = ['png']")  # static, renders on GitHub
     plt.rcParams.update(PLOT_STYLE)
-    images = Path(os.environ.get("HAR_IMAGES_DIR") or REPO / "images")   # also from appendix/
+    images = files.images_dir()
     images.mkdir(parents=True, exist_ok=True)
     print("Numerics:", numerics.apply_in_process())
-    return SimpleNamespace(data_dir=os.environ.get("HAR_DATA_DIR") or None,
-                           hapt_dir=os.environ.get("HAR_HAPT_DIR") or None,
-                           artifacts=artifacts_dir(), images=images)
+    return SimpleNamespace(data_dir=files.dataset_dir(), hapt_dir=files.hapt_dir(),
+                           artifacts=files.artifacts_dir(), images=images)

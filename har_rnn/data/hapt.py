@@ -28,7 +28,7 @@ from scipy import signal as sps
 from . import uci_format as uf
 from ._hapt_raw import REEXTRACT_HINT, RawSource, read_raw_recording, read_segments
 from .errors import HarDataError
-from .files import atomic_dir, display_path
+from ..files import atomic_dir, display_path
 
 BUILDER_VERSION = "1"
 SOURCE_DESCRIPTION = "rebuilt from UCI HAPT v2.1 raw recordings"
