@@ -33,7 +33,7 @@ from har_rnn.tooling.comparison import ladder_settings
 from har_rnn.tooling.numerics import apply_in_process, cpu_kind
 from har_rnn.tooling.seeds import RESULTS_FILE, SEEDS
 from har_rnn.training import evaluate, random_window_split, train_rung, volunteer_split
-from har_rnn.training import short_run as exercise_run
+from har_rnn.training import short_run
 from har_rnn.volunteers import volunteer_effect
 
 MODELS = tuple(LADDER)           # notebook 04's rungs and controls (config.LADDER)
@@ -119,17 +119,17 @@ def rnn_readings(model, d: dict, pred) -> dict:
             "lowest_recall_volunteers": [int(v) for v in table["recall %"].nsmallest(3).index]}
 
 
-def short_run(name: str, config: TrainConfig, d: dict) -> dict:
+def exercise_variant(name: str, config: TrainConfig, d: dict) -> dict:
     """One of notebook 02's exercise runs (`training.short_run`: 6 epochs at a constant learning rate)."""
     tr, val = volunteer_split(d["s_train"], config.validation_volunteers)
     X = d["X_raw"] if name == "short raw inputs" else d["X_train"]
     y = d["y_train"]
     if name == "short random split":       # exercise 2: select on a random fifth of the windows
         kept, held = (tr[positions] for positions in random_window_split(len(tr), config.seed))
-        model, history = exercise_run(X[kept], y[kept], X[held], y[held], config, verbose=False)
+        model, history = short_run(X[kept], y[kept], X[held], y[held], config, verbose=False)
         return {"random_windows_acc": 100 * float(history.val_acc.max()),
                 "new_volunteers_acc": 100 * evaluate(model, X[val], y[val])["accuracy"]}
-    _, history = exercise_run(X[tr], y[tr], X[val], y[val], config, verbose=False, **SHORT_RUNS[name])
+    _, history = short_run(X[tr], y[tr], X[val], y[val], config, verbose=False, **SHORT_RUNS[name])
     return {"best_val_acc": 100 * float(history.val_acc.max()),
             "last_train_loss": float(history.train_loss.iloc[-1])}
 
@@ -144,7 +144,7 @@ def _start_worker(data_dir) -> None:
 
 def _run_one(name: str, config: TrainConfig) -> dict:
     start = time.perf_counter()
-    result = full_run(name, config, _worker_data) if name in MODELS else short_run(name, config, _worker_data)
+    result = full_run(name, config, _worker_data) if name in MODELS else exercise_variant(name, config, _worker_data)
     return {"result": result, "seconds": time.perf_counter() - start}
 
 

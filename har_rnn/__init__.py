@@ -1,13 +1,17 @@
 """Shared code for the RNN-HAR tutorial notebooks: what they teach, importable.
 
-Three layers, imports running one way (tooling -> lessons -> data):
+Four floors, imports running one way (tooling -> lessons -> data -> files):
 
+- `har_rnn.files`, the ground floor: where every folder is (the clone, the data
+  home, artifacts/, images/; every HAR_* path variable is read there) and how
+  files are written (atomically).
 - `har_rnn.data`: find, check, load and cache the dataset (no torch).
-- The lessons, at the top level: `rnn_basics` (01), `models` and `training`
-  (02, 04), `hidden` (03), `confusions`, `gradients` and `volunteers` (04),
-  generated from notebook cells (`make export`); `dynamics` (fixed points) and
-  `occlusion`, hand-written; with `config` (`TrainConfig`, the ladder) and
-  `artifacts` (what notebook 02 writes and 03/04 read).
+- The lessons, at the top level, in notebook order: `rnn_basics` (01), `models`
+  and `training` (02, 04), `hidden` (03), `confusions` and `gradients` (04),
+  `recurrence` (the RNN's step written out, appendix A1) and `volunteers`
+  (appendix A2), generated from notebook cells (`make export`); `dynamics`
+  (fixed points) and `occlusion`, hand-written; with `config` (`TrainConfig`,
+  the ladder) and `artifacts` (what notebook 02 writes and 03/04 read).
 - `har_rnn.tooling`: the notebook runner, the export, reference numerics,
   `setup()`, `publish()` and the seed results the notebooks quote.
 
@@ -26,12 +30,13 @@ _EXPORTS = {
     **dict.fromkeys(["load_artifacts", "save_artifacts"], ".artifacts"),
     "TrainConfig": ".config",
     **dict.fromkeys(["CNNClassifier", "RNNClassifier"], ".models"),
-    **dict.fromkeys(["evaluate", "fit", "make_loader", "set_seed", "train_one_epoch", "volunteer_split"],
+    **dict.fromkeys(["evaluate", "fit", "load_or_train_artifacts", "make_loader", "set_seed", "train_one_epoch",
+                     "volunteer_split"],
                     ".training"),
     "setup": ".tooling.notebook_setup",
     "publish": ".tooling.publish",
 }
-# modules under a short name: the HAPT rebuild's steps, which notebook 01 draws one by one
+# public modules under a short name: the HAPT rebuild's steps, which notebook 01 draws one by one
 _MODULES = {"hapt": ".data.hapt"}
 
 __all__ = sorted(_EXPORTS)

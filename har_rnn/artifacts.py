@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import errno
 import hashlib
 import json
 import os
@@ -50,6 +51,7 @@ CHECKPOINT_KEYS = ("format_version", "state_dict", "model_config", "train_config
                    "standardization", "data", "artifacts_fingerprint", "metrics", "seed",
                    "provenance", "versions", "created")
 RERUN = "Run notebook 02 (make run) to rebuild it."
+CSV_BYTES_PER_ARRAY_BYTE = 2.5     # a float32 (4 bytes) is about 10 characters in the CSVs
 
 
 class ArtifactError(HarError):
@@ -194,8 +196,23 @@ def save_artifacts(dir, *, X_train_std, y_train, subjects_train, X_test_std, y_t
         os.replace(old, dir)                      # put back the set a killed save had moved aside
     for leftover in _leftovers(dir, "new") + _leftovers(dir, "old"):
         shutil.rmtree(leftover, ignore_errors=True)
-    with atomic_dir(dir) as new:    # the old set stays whole until the new one is in place
-        _write_set(new, arrays, stats_json, checkpoint)
+    try:
+        with atomic_dir(dir) as new:    # the old set stays whole until the new one is in place
+            _write_set(new, arrays, stats_json, checkpoint)
+    except OSError as err:
+        if err.errno != errno.ENOSPC:
+            raise
+        raise ArtifactError(no_space_message(dir, arrays)) from None
+
+
+def no_space_message(dir: Path, arrays: dict) -> str:
+    """One line for a full disk: the folder, the space the set needs and the space free."""
+    X_bytes = sum(a.nbytes for k, a in arrays.items() if k.startswith("X"))
+    need = sum(a.nbytes for a in arrays.values()) + CSV_BYTES_PER_ARRAY_BYTE * X_bytes
+    free = shutil.disk_usage(dir.parent).free
+    return (f"No space left on the disk of {display_path(dir.parent)}/ to save the artifacts: the set needs "
+            f"about {need / 1e6:,.0f} MB, and {free / 1e6:,.0f} MB are free. Nothing was changed (a previous set "
+            f"is kept whole). Free some space, or set HAR_ARTIFACTS_DIR to a folder on another disk.")
 
 
 def _write_set(dir: Path, arrays: dict, stats_json: dict, checkpoint: dict) -> None:
@@ -312,6 +329,13 @@ def _build_model(checkpoint: dict, path: Path) -> RNNClassifier:
         raise ArtifactError(f"{display_path(path)}: the saved weights do not fit the model "
                             f"{checkpoint['model_config']}. {RERUN}") from None
     return model.eval()
+
+
+def artifacts_exist(dir=None) -> bool:
+    """Whether `dir` holds a saved set, complete or not (`load_artifacts` says what is wrong with it)."""
+    dir = Path(dir) if dir is not None else artifacts_dir()
+    dir = _interrupted_swap(dir) or dir
+    return dir.is_dir() and any(dir.iterdir())
 
 
 def load_artifacts(dir=None, expected_data_fingerprint=None) -> SimpleNamespace:

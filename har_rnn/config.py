@@ -9,7 +9,13 @@ here (or pass it in notebook 02's parameters cell) and every consumer sees it.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
+
+def as_json(value):
+    """`value` as it reads back from JSON: tuples become lists, keys strings."""
+    return json.loads(json.dumps(value))
+
 
 SHORT_EPOCHS = 6   # the exercises' short runs (notebooks 02 and 04, benchmarks/train_seeds.py)
 
@@ -41,7 +47,8 @@ class TrainConfig:
         return dataclasses.replace(self, epochs=min(self.epochs, SHORT_EPOCHS), schedule=None)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The settings as plain JSON values (tuples as lists), as saved and compared."""
+        return as_json(dataclasses.asdict(self))
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":

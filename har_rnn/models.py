@@ -25,13 +25,13 @@ RECURRENT_INITS = ("default", "orthogonal", "identity")
 
 
 # notebook 02, cell 4c2a7526
-def init_recurrent_weights(rnn, scheme="orthogonal"):
+def init_recurrent_weights(rnn, scheme):
     """Re-initialise the hidden-to-hidden matrices W_hh of every layer.
 
     PyTorch draws W_hh uniformly from [-1/sqrt(H), 1/sqrt(H)], which shrinks
     most directions of h at every step. An orthogonal (or identity) W_hh keeps
-    the length of h; only tanh' <= 1 still shrinks the gradient (notebook 04,
-    exercise 2, measures how much). GRU and LSTM stack one
+    the length of h; only tanh' <= 1 still shrinks the gradient (appendix A1's
+    exercise measures how much). GRU and LSTM stack one
     H x H block per gate in W_hh; each block is initialised on its own.
     """
     if scheme not in RECURRENT_INITS:
@@ -54,12 +54,12 @@ class RNNClassifier(nn.Module):
     """Read a window step by step; classify it from the last hidden state.
 
     cell: "rnn" (vanilla, tanh), "gru" or "lstm".
-    recurrent_init: how W_hh starts: "orthogonal" (default), "identity" or
-    "default" (PyTorch's uniform init); see `init_recurrent_weights`.
+    recurrent_init: how W_hh starts: "identity" (default, as in `TrainConfig`),
+    "orthogonal" or "default" (PyTorch's uniform init); see `init_recurrent_weights`.
     """
 
     def __init__(self, input_size=9, hidden_size=64, num_classes=6, cell="rnn",
-                 num_layers=1, recurrent_init="orthogonal"):
+                 num_layers=1, recurrent_init="identity"):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")

@@ -155,13 +155,6 @@ def input_saliency(model, X, y, *, block=16, groups=CHANNEL_GROUPS, method="grad
     return _block_sums(values, block, groups)
 
 
-def class_average(maps, y, n_classes=None, average=np.mean):
-    """Each class's average map: (N, G, B) -> (n_classes, G, B). `average=np.median` gives the
-    typical window's map, where a mean would be dominated by a few large windows."""
-    y = np.asarray(y)
-    n_classes = int(y.max()) + 1 if n_classes is None else n_classes
-    return np.stack([average(maps[y == c], axis=0) for c in range(n_classes)])
-
 
 def last_block_share(mean_map):
     """Share of a (groups, blocks) map's positive mass, summed over groups, in the last block."""

@@ -1,4 +1,19 @@
+from pathlib import Path
+
 import pytest
+
+from har_rnn import files
+
+# Read once, at import: some fixtures unset HAR_HAPT_DIR for the synthetic runs.
+REAL_HAPT_DIR = files.hapt_dir()
+
+
+@pytest.fixture(scope="session")
+def real_hapt() -> Path:
+    """The raw HAPT recordings (HAR_HAPT_DIR); every real-data test asks for them here."""
+    if REAL_HAPT_DIR is None:
+        pytest.skip("HAR_HAPT_DIR not set: the real HAPT recordings are not here (CI sets it and always runs this)")
+    return REAL_HAPT_DIR
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ import torch
 
 from har_rnn import artifacts as art
 from har_rnn.artifacts import ArtifactError
+from har_rnn.config import as_json
 from har_rnn import files
 from har_rnn.data.uci_format import ACTIVITIES, CHANNELS
 from har_rnn.models import RNNClassifier
@@ -209,7 +210,7 @@ def test_other_dataset(saved):
 
 def test_model_config_or_weights_do_not_fit(saved):
     folder = saved[0]
-    config = json.loads(json.dumps(saved[2].config))
+    config = as_json(saved[2].config)
     resave_checkpoint(folder, model_config={**config, "hidden_size": 16})
     assert "the saved weights do not fit the model" in error(folder)
     resave_checkpoint(folder, model_config={**config, "cell": "transformer"})
@@ -286,6 +287,29 @@ def test_failed_swap_puts_the_old_set_back(saved, monkeypatch):
     monkeypatch.undo()
     assert sorted(p.name for p in folder.parent.iterdir()) == ["artifacts"]
     assert np.array_equal(art.load_artifacts(folder).y_train, arrays["y_train"])
+
+
+def test_a_full_disk_is_one_line_naming_the_folder_and_the_space(saved, monkeypatch):
+    """ENOSPC in the middle of the CSVs: the old set survives, nothing is left behind, and the
+    learner reads one line (folder, MB needed, MB free), not an OSError traceback."""
+    folder, arrays, _ = saved
+
+    def full_disk(path, *args, **kwargs):
+        Path(path).write_bytes(b"the first rows")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch, pytest.raises(art.ArtifactError) as info:
+        patch.setattr(art, "_write_csv", full_disk)
+        write_set(folder, seed=1)
+    message = str(info.value)
+    assert message.startswith("No space left on the disk of $HAR_ARTIFACTS_DIR/ to save the artifacts: "
+                              "the set needs about 1 MB, and ")
+    assert "MB are free" in message and "\n" not in message and "Errno" not in message
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["artifacts"], "no temporary folders left"
+    assert np.array_equal(art.load_artifacts(folder).y_train, arrays["y_train"])
+    real = {k: np.zeros((7352 if "train" in k else 2947,) + ((128, 9) if k[0] == "X" else ()),
+                        np.float32 if k[0] == "X" else np.int64) for k in art.ARRAY_FILES for k in [k[:-4]]}
+    assert "needs about 166 MB" in art.no_space_message(folder, real), "the book's set: 162 MB on disk"
 
 
 def test_stale_temporary_folders(saved):

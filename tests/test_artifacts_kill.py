@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from har_rnn import artifacts as art
+from har_rnn.files import REPOSITORY
 from har_rnn.models import RNNClassifier
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)")
@@ -117,7 +118,7 @@ class Helper:
 
     def __init__(self, folder, inputs):
         self.proc = subprocess.Popen([sys.executable, "-c", HELPER, str(folder), str(inputs)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=art.REPOSITORY)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPOSITORY)
         self.lines, self.pending, self.writer = queue.Queue(), [], None
         threading.Thread(target=self._read, daemon=True).start()
 

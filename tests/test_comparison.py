@@ -28,7 +28,7 @@ def seed_results():
            for i, (acc, n, group, ratio) in enumerate([(90.12, 19, "body_acc", -9.3), (90.5, 10, "body_acc", -7.0),
                                                       (91.0, 7, "total_acc", -8.9)])]
     cnn = [{"test_acc": acc} for acc in (92.0, 92.01, 92.02)]
-    return {"config": json.loads(json.dumps(TrainConfig().to_dict())), "ladder": comparison.ladder_settings(),
+    return {"config": TrainConfig().to_dict(), "ladder": comparison.ladder_settings(),
             "data": {"fingerprint": "f" * 64}, "seeds": list(seeds.SEEDS),
             "runs": {"rnn": dict(zip("012", rnn)), "cnn": dict(zip("012", cnn))}}
 

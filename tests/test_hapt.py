@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -498,13 +497,6 @@ def test_failure_while_writing_leaves_no_temp_folder(hapt_dir: Path, tmp_path: P
 # static ones come out a few percent higher.
 SPLIT_TOLERANCE = 0.02
 CLASS_TOLERANCE = {1: 0.02, 2: 0.02, 3: 0.02, 4: 0.05, 5: 0.05, 6: 0.05}
-
-
-@pytest.fixture(scope="module")
-def real_hapt() -> Path:
-    if not os.environ.get("HAR_HAPT_DIR"):
-        pytest.skip("HAR_HAPT_DIR not set: real HAPT recordings not available (CI sets it)")
-    return Path(os.environ["HAR_HAPT_DIR"])
 
 
 @pytest.fixture(scope="module")

@@ -138,5 +138,8 @@ def test_the_facade_is_lazy_and_complete():
     for name in har_rnn.__all__:
         assert getattr(har_rnn, name) is not None, name
     assert har_rnn.hapt.window_starts is not None            # notebook 01: `from har_rnn import hapt`
+    private = [f"har_rnn.{name} -> {target}" for name, target in {**har_rnn._EXPORTS, **har_rnn._MODULES}.items()
+               if any(part.startswith("_") for part in target.lstrip(".").split("."))]
+    assert not private, f"the facade must not expose a private module: {private}"
     with pytest.raises(AttributeError):
         har_rnn.no_such_name

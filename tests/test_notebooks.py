@@ -2,8 +2,8 @@
 
 - Quick mode: all notebooks (the four chapters and the appendix) execute top to bottom on a small synthetic
   dataset (no network, no real data; `QUICK = True` injected after each
-  notebook's parameters cell), and 03/04 run before 02 stop with one clear
-  message. Always runs.
+  notebook's parameters cell), and 03 opened alone trains notebook 02's model
+  itself, the very model 02 saves. Always runs.
 - Hygiene of the committed notebooks (what a reader sees on GitHub). Always runs.
 - Truth: with real data (HAR_HAPT_DIR, always set in CI) all notebooks are
   re-executed under reference numerics in a temporary folder and their headline
@@ -21,17 +21,18 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
-from nbclient.exceptions import CellExecutionError
+import torch
 
+from har_rnn.artifacts import load_artifacts
 from har_rnn.files import REPOSITORY
-from har_rnn.tooling import comparison, export, numerics, publish, seeds
+from har_rnn.tooling import comparison, export, numerics, publish, readme_table, seeds
 from har_rnn.tooling.comparison import HEADLINE_RUNS
 from har_rnn.tooling.notebooks import execute, execute_in_stages, tutorial_notebooks
 from synthetic_har import make_quick_dataset
 
 NOTEBOOKS = tutorial_notebooks()
-HAPT_DIR = os.environ.get("HAR_HAPT_DIR")  # read now: the quick-mode fixture unsets it
 NAMES = [str(nb.relative_to(REPOSITORY)) for nb in NOTEBOOKS]   # "04_...ipynb", "appendix/A3_...ipynb"
 QUICK = {"QUICK": True}
 REFRESH = "Refresh the committed notebooks with `make notebooks` (HAR_HAPT_DIR set) and commit them."
@@ -67,24 +68,13 @@ def quick_env(tmp_path_factory):
         yield tmp
 
 
-@pytest.mark.notebooks
 @pytest.mark.parametrize("name", NAMES[2:])
-def test_reader_notebooks_before_nb02_stop_with_one_clear_message(quick_env, name):
-    """03, 04 and the appendix run without artifacts: one ArtifactError naming notebook 02."""
-    empty = quick_env / "no-artifacts"
-    os.environ["HAR_ARTIFACTS_DIR"] = str(empty)
-    try:
-        with pytest.raises(CellExecutionError):
-            execute(REPOSITORY / name, quick_env / "before-02" / name, failed_dir=quick_env / "failed",
-                    parameters=QUICK)
-    finally:
-        os.environ["HAR_ARTIFACTS_DIR"] = str(quick_env / "artifacts")
-    failed = nbformat.read(quick_env / "failed" / Path(name).name, as_version=4)
-    errors = _error_outputs(failed)
-    assert len(errors) == 1 and errors[0]["ename"] == "ArtifactError", errors
-    text = "\n".join(errors[0]["traceback"])
-    assert "notebook 02" in text.lower() and "Traceback" not in text and len(errors[0]["traceback"]) == 1
-    assert not empty.exists() or not any(empty.iterdir()), "a reader notebook must never write artifacts"
+def test_every_reader_notebook_loads_or_trains_notebook_02s_artifacts(name):
+    """03, 04 and the appendix, opened alone (on Colab, each on its own machine), train notebook 02's
+    model where its artifacts are missing: each loads them through the one function that does so."""
+    code = [c.source for c in nbformat.read(REPOSITORY / name, as_version=4).cells if c.cell_type == "code"]
+    calls = [c for c in code if "load_or_train_artifacts(paths.artifacts, paths.data_dir, quick=QUICK)" in c]
+    assert len(calls) == 1 and not any("load_artifacts(" in c for c in code), name
 
 
 @pytest.mark.notebooks
@@ -109,6 +99,36 @@ def test_all_notebooks_run_in_quick_mode(quick_env):
     assert committed == {name: (REPOSITORY / name).read_bytes() for name in NAMES}, "a test run changed a notebook"
     assert images == {p.name: p.read_bytes() for p in (REPOSITORY / "images").glob("*.png")}, \
         "a test run changed images/"
+
+
+@pytest.mark.notebooks
+def test_notebook_03_opened_alone_trains_what_notebook_02_saves(quick_env):
+    """No artifacts: 03 says so in one line, trains with notebook 02's code, and gets the very model
+    notebook 02 saved (same weights, bit for bit) and the same arrays."""
+    alone = quick_env / "alone"
+    name = NAMES[2]
+    os.environ["HAR_ARTIFACTS_DIR"] = str(alone / "artifacts")
+    try:
+        execute(REPOSITORY / name, alone / name, failed_dir=quick_env / "failed", parameters=QUICK)
+    finally:
+        os.environ["HAR_ARTIFACTS_DIR"] = str(quick_env / "artifacts")
+    nb = nbformat.read(alone / name, as_version=4)
+    load = next(c for c in nb.cells if c.cell_type == "code" and "load_or_train_artifacts(" in c.source)
+    lines = "".join(o.get("text", "") for o in load.outputs).splitlines()
+    assert lines[0].startswith("No artifacts from notebook 02 in $HAR_ARTIFACTS_DIR/: training its RNN as "
+                               "notebook 02 does (") and lines[0].endswith(" min here) ...")
+    assert lines[1].startswith("done: test accuracy ")
+    if not (quick_env / "artifacts" / "manifest.json").exists():       # run on its own (-k): make 02's set
+        execute(REPOSITORY / NAMES[1], quick_env / "executed" / NAMES[1], failed_dir=quick_env / "failed",
+                parameters=QUICK)
+    ours, nb02 = load_artifacts(alone / "artifacts"), load_artifacts(quick_env / "artifacts")
+    assert all(torch.equal(a, b) for a, b in zip(ours.model.state_dict().values(), nb02.model.state_dict().values()))
+    assert ours.checkpoint["train_config"] == nb02.checkpoint["train_config"]
+    for key in ("X_train_std", "y_train", "subjects_train", "X_test_std", "y_test", "subjects_test"):
+        assert np.array_equal(getattr(ours, key), getattr(nb02, key)), key
+    drop = {"train_seconds", "history"}
+    assert ({k: v for k, v in ours.checkpoint["metrics"].items() if k not in drop}
+            == {k: v for k, v in nb02.checkpoint["metrics"].items() if k not in drop})
 
 
 # ------------------------------------------------------- committed hygiene
@@ -155,23 +175,20 @@ def test_readme_images_exist():
 
 
 def test_readme_results_table_matches_committed_notebooks():
-    expected = publish.results_table({n: publish.from_notebook(nbformat.read(REPOSITORY / n, as_version=4))
+    expected = readme_table.results_table({n: publish.from_notebook(nbformat.read(REPOSITORY / n, as_version=4))
                                       for n in NAMES}, seeds.load_results())
     readme = (REPOSITORY / "README.md").read_text()
     assert expected in readme, ("The README's results table differs from the committed notebooks' "
-                                "numbers: run `python -m har_rnn.tooling.publish --update-readme`.\n" + expected)
+                                "numbers: run `python -m har_rnn.tooling.readme_table --update-readme`.\n" + expected)
 
 
 # ---------------------------------------------------------------- the truth
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory):
-    if not HAPT_DIR:
-        pytest.skip("HAR_HAPT_DIR not set: no real data here to re-execute the notebooks on "
-                    "(CI sets it and always runs this)")
+def real_run(tmp_path_factory, real_hapt):
     tmp = tmp_path_factory.mktemp("real")
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("HAR_DATA_DIR", raising=False)
-        _run_env(mp, tmp, HAR_HAPT_DIR=HAPT_DIR)
+        _run_env(mp, tmp, HAR_HAPT_DIR=str(real_hapt))
         mp.setenv("HAR_CACHE_DIR", str(REPOSITORY / "data" / "cache"))  # reuse the parse cache
         execute_in_stages(NOTEBOOKS, lambda nb: tmp / "executed" / nb.relative_to(REPOSITORY), failed_dir=tmp / "failed")
     return tmp

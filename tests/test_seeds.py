@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 
@@ -23,7 +22,6 @@ from har_rnn.tooling import comparison, numerics, seeds
 import seed_harness as harness                 # benchmarks/ (pyproject: pytest's pythonpath)
 from synthetic_har import make_quick_dataset
 
-HAPT_DIR = os.environ.get("HAR_HAPT_DIR")
 ROTATED = next(name for name, rung in LADDER.items() if rung.rotation_degrees > 0)
 
 
@@ -48,7 +46,7 @@ def test_seed_table_shows_mean_and_std_over_the_seeds():
 
 def committed_file():
     """A seed-results file as write_results makes it, for one model and one short run."""
-    return {"config": json.loads(json.dumps(TrainConfig().to_dict())), "ladder": harness.ladder_settings(),
+    return {"config": TrainConfig().to_dict(), "ladder": harness.ladder_settings(),
             "data": {"source": "synthetic", "fingerprint": "f" * 64}, "seeds": list(seeds.SEEDS),
             "runs": {"cnn": {"1": {"test_acc": 90.0, "best_epoch": 12, "train_seconds": 30.0}},
                      "short": {"1": {"best_val_acc": 80.0}}}}
@@ -121,7 +119,7 @@ def test_full_run_works_end_to_end_and_repeats_exactly(synthetic, name):
 
 @pytest.mark.parametrize("name", harness.SHORT_RUNS)
 def test_short_runs_work_end_to_end(synthetic, name):
-    result = harness.short_run(name, TrainConfig().quick(), synthetic)
+    result = harness.exercise_variant(name, TrainConfig().quick(), synthetic)
     if name == "short random split":
         assert set(result) == {"random_windows_acc", "new_volunteers_acc"}
         assert all(0 <= v <= 100 for v in result.values())
@@ -131,12 +129,9 @@ def test_short_runs_work_end_to_end(synthetic, name):
 
 
 @pytest.mark.real_data
-def test_seeds_1_and_2_recompute_exactly():
+def test_seeds_1_and_2_recompute_exactly(real_hapt):
     """Exactly where bit-identity holds; elsewhere `--check` compares each number within 3 times
     its own run's seed std (`comparison.compare_seed_runs`) and says so."""
-    if not HAPT_DIR:
-        pytest.skip("HAR_HAPT_DIR not set: no real data to recompute the seed results on "
-                    "(CI sets it and always runs this)")
     out = subprocess.run([sys.executable, str(REPOSITORY / "benchmarks" / "train_seeds.py"), "--seeds", "1", "2",
                           "--check"], capture_output=True, text=True, env=numerics.reference_env(), timeout=3600)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
@@ -147,7 +142,7 @@ def test_a_run_that_is_not_the_committed_seed_zero_says_so(monkeypatch, capsys):
     from har_rnn.tooling import numerics
     from har_rnn.tooling import seeds as shown
 
-    results = {"config": json.loads(json.dumps(TrainConfig().to_dict())),
+    results = {"config": TrainConfig().to_dict(),
                "runs": {"m": {"0": {"acc": 90.0}, "1": {"acc": 92.0}, "2": {"acc": 94.0}}}}
     monkeypatch.setattr(numerics, "is_reference_run", lambda: True)
     monkeypatch.setattr(numerics, "bit_identity_possible", lambda: (True, "x86-64"))

@@ -1,4 +1,4 @@
-from har_rnn.tooling import comparison, publish
+from har_rnn.tooling import comparison, publish, readme_table
 
 
 def test_publish_round_trips_and_gives_accuracies_in_percent(capsys):
@@ -31,7 +31,7 @@ def test_results_table_shows_each_rung_over_the_seeds():
                                                  "2": run(92.1, 92.0, 190)},
                                          "gru": {"0": run(92.5, 92.4, 100), "1": run(92.5, 92.4, 100),
                                                  "2": run(92.5, 92.4, 101)}}}
-    table = publish.results_table({"02_x.ipynb": {"data_source": "rebuilt", "rnn_parameters": 5190},
+    table = readme_table.results_table({"02_x.ipynb": {"data_source": "rebuilt", "rnn_parameters": 5190},
                                    "04_y.ipynb": {"gru_parameters": 4326}}, seeds)
     assert "| **1. vanilla RNN, last state** | 91.10 ± 1.00% | 90.10 / 91.10 / 92.10 | 91.00 ± 1.00% | 200 | 5190 |" in table
     assert "| GRU | 92.50 ± 0.00% | 92.50 / 92.50 / 92.50 | 92.40 ± 0.00% | 100 | 4326 |" in table

@@ -7,7 +7,6 @@ deliberately perturbed run (MKL's branch unpinned) is caught and the operation n
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
 import sys
 
@@ -16,7 +15,6 @@ import pytest
 from har_rnn.files import REPOSITORY
 from har_rnn.tooling import numerics, trace
 
-HAPT_DIR = os.environ.get("HAR_HAPT_DIR")
 TRACE = {"machine": {"cpu_kind": "Intel, AVX-512"},
          "stages": [["raw recording", "a1"], ["median filter", "b2"], ["noise low-pass", "c3"]],
          "operations": {"rnn": ["aten.addmm.default i1 o1", "aten.tanh.default o1 o2", "aten.mm.default o2 o3"]},
@@ -64,9 +62,7 @@ def _check(env: dict, against=trace.TRACE_FILE) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def real_data():
-    if not HAPT_DIR:
-        pytest.skip("HAR_HAPT_DIR not set: no real data here to trace (CI sets it and always runs this)")
+def real_data(real_hapt):
     if not numerics.can_pin()[0]:
         pytest.skip(f"reference numerics cannot run here: {numerics.can_pin()[1]}")
 

@@ -11,11 +11,10 @@ everywhere; timings (`*_seconds`) are never compared.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 
-from ..config import ANSWER, LADDER, TrainConfig
+from ..config import ANSWER, LADDER, TrainConfig, as_json
 from ..data.uci_format import ACTIVITIES
 
 PERCENT = ("_acc", "_accuracy", "_f1")      # accuracies and F1, in percentage points
@@ -124,7 +123,7 @@ def compare_headlines(committed: dict | None, fresh: dict | None, exact: bool, r
 
 def ladder_settings() -> dict:
     """`LADDER` as the seed results file stores it."""
-    return json.loads(json.dumps({name: dataclasses.asdict(rung) for name, rung in LADDER.items()}))
+    return as_json({name: dataclasses.asdict(rung) for name, rung in LADDER.items()})
 
 
 def compare_seed_runs(committed_results: dict, runs: dict, exact: bool, *,
@@ -136,7 +135,7 @@ def compare_seed_runs(committed_results: dict, runs: dict, exact: bool, *,
     (run, seed, metric) is compared within the spread of that run and metric over the committed seeds."""
     out = Comparison()
     config = TrainConfig() if config is None else config
-    if committed_results.get("config") != json.loads(json.dumps(config.to_dict())):
+    if committed_results.get("config") != config.to_dict():
         out.moved.append("the committed results were made with another TrainConfig")
     for name in runs:
         if name in LADDER and committed_results.get("ladder", {}).get(name) != ladder_settings()[name]:

@@ -28,7 +28,7 @@ def committed_note(config, results: dict | None = None) -> str | None:
     from .numerics import bit_identity_possible, is_reference_run
 
     results = load_results() if results is None else results
-    ours, committed = json.loads(json.dumps(config.to_dict())), results["config"]
+    ours, committed = config.to_dict(), results["config"]
     changed = [key for key in committed if ours.get(key) != committed[key]]
     if changed:
         return ("the seed columns describe the committed runs (" + ", ".join(f"{k}={committed[k]}" for k in changed)
