@@ -205,14 +205,18 @@ def train_and_save(folder, config, data, *, verbose=True):
     return test
 
 
-def training_minutes(config, X, y, batches=3):
-    """About how long `fit` with `config` takes on this machine: a few timed batches of a throwaway model."""
+def training_minutes(config, X, y, batches=4):
+    """About how long `fit` with `config` takes on this machine: a few timed batches of a throwaway model
+    (after one untimed batch, which pays for the first call's set-up)."""
     probe = RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
-    n = min(len(X), batches * config.batch_size)
+    optimizer = torch.optim.Adam(probe.parameters())
+    n = min(len(X), (batches + 1) * config.batch_size)
+    timed = make_loader(X[config.batch_size:n], y[config.batch_size:n], config.batch_size, shuffle=False)
+    train_one_epoch(probe, make_loader(X[:config.batch_size], y[:config.batch_size], config.batch_size, False),
+                    optimizer, config.clip_norm)
     start = time.perf_counter()
-    train_one_epoch(probe, make_loader(X[:n], y[:n], config.batch_size, shuffle=False),
-                    torch.optim.Adam(probe.parameters()), config.clip_norm)
-    per_window = (time.perf_counter() - start) / n
+    train_one_epoch(probe, timed, optimizer, config.clip_norm)
+    per_window = (time.perf_counter() - start) / max(n - config.batch_size, 1)
     return per_window * len(X) * config.epochs * 1.2 / 60       # + the validation pass of every epoch
 
 

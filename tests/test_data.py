@@ -209,6 +209,20 @@ def test_resolution_order(tmp_path, monkeypatch, no_env):
     assert data.locate() == (local, "UCI HAR Dataset/ in the clone")
 
 
+def test_data_home_argument_holds_the_dataset_and_the_cache(tmp_path, monkeypatch, no_env):
+    """As scikit-learn's fetchers: `data_home=` beats HAR_DATA_HOME and the default."""
+    monkeypatch.delenv("HAR_CACHE_DIR")
+    monkeypatch.setattr(data, "REPOSITORY", None)                  # an installed copy: no clone to look in
+    monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "elsewhere"))
+    home = tmp_path / "home"
+    local = make_uci_har(home / "UCI HAR Dataset")
+    assert data.locate(data_home=home) == (local, "UCI HAR Dataset/ in the data home")
+    loaded = data.load_har(data_home=home, log=lambda *a: None)
+    assert [p.parent for p in home.rglob("*.npz")] == [home / "cache"], "the parse cache goes to the data home"
+    assert data.current_fingerprint(data_home=home) == loaded.fingerprint
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_no_data_and_no_network_says_what_to_do(tmp_path, monkeypatch, no_env):
     monkeypatch.setattr(data, "REPOSITORY", tmp_path)
     monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "data"))
