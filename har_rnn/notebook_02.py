@@ -1,0 +1,69 @@
+"""Notebook 02 in one call, for the notebooks that read its artifacts.
+
+Notebooks 03, 04 and the appendix start with `load_or_train_artifacts`. Where
+notebook 02 has run, it loads its folder (checked by `load_artifacts`). Where
+there is none (a notebook opened on its own, as on Colab, where each notebook
+gets its own machine), it first runs notebook 02's sections 1-4 with notebook
+02's exported code and settings, and says so in one line with how long that
+takes here. A test checks that this trains the very model notebook 02 saves.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from .artifacts import artifacts_exist, load_artifacts
+from .config import TrainConfig
+from .data import current_fingerprint, fit_standardizer, load_har, standardize
+from .files import display_path
+from .models import RNNClassifier
+from .training import evaluate, fit, make_loader, save_run, train_one_epoch, volunteer_split
+
+__all__ = ["load_or_train_artifacts", "train_and_save", "training_minutes"]
+
+
+def train_and_save(folder, config, data, *, verbose=True) -> dict:
+    """Notebook 02's sections 1-4: standardize, train on the training volunteers, test once, save.
+    Returns the test metrics (`evaluate`)."""
+    stats = fit_standardizer(data.X_train)
+    X_train, X_test = standardize(data.X_train, stats), standardize(data.X_test, stats)
+    fit_idx, val_idx = volunteer_split(data.subjects_train, config.validation_volunteers)
+    torch.manual_seed(config.seed)          # the initial weights depend on the seed only, as in notebook 02
+    model = RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
+    start = time.perf_counter()
+    history = fit(model, X_train[fit_idx], data.y_train[fit_idx], X_train[val_idx], data.y_train[val_idx],
+                  config, verbose=verbose)
+    train_seconds = time.perf_counter() - start
+    model = model.cpu().eval()
+    test = evaluate(model, X_test, data.y_test)
+    save_run(folder, data, stats, model, config, history, test, train_seconds)
+    return test
+
+
+def training_minutes(config, X, y, batches=4) -> float:
+    """About how long `fit` with `config` takes on this machine: a few timed batches of a
+    throwaway model, after one untimed batch that pays for the first call's set-up."""
+    probe = RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
+    optimizer = torch.optim.Adam(probe.parameters())
+    size = config.batch_size
+    n = min(len(X), (batches + 1) * size)
+    train_one_epoch(probe, make_loader(X[:size], y[:size], size, shuffle=False), optimizer, config.clip_norm)
+    start = time.perf_counter()
+    train_one_epoch(probe, make_loader(X[size:n], y[size:n], size, shuffle=False), optimizer, config.clip_norm)
+    per_window = (time.perf_counter() - start) / max(n - size, 1)
+    return per_window * len(X) * config.epochs * 1.2 / 60       # + the validation pass of every epoch
+
+
+def load_or_train_artifacts(folder, data_dir=None, *, quick=False):
+    """Notebook 02's artifacts, checked against the data you have now (`load_artifacts`);
+    trained first (`train_and_save`, `TrainConfig()`, or its `quick()` form) when there are none."""
+    if not artifacts_exist(folder):
+        data = load_har(data_dir)
+        config = TrainConfig().quick() if quick else TrainConfig()
+        minutes = training_minutes(config, data.X_train, data.y_train)
+        print(f"No artifacts from notebook 02 in {display_path(folder)}/: training its RNN as notebook 02 does "
+              f"({config.epochs} epochs, about {max(minutes, 0.1):.1f} min here) ...", flush=True)
+        test = train_and_save(folder, config, data, verbose=False)
+        print(f"done: test accuracy {test['accuracy']:.2%}, saved in {display_path(folder)}/")
+    return load_artifacts(folder, expected_data_fingerprint=current_fingerprint(data_dir))
