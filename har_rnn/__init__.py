@@ -11,7 +11,9 @@ Four floors, imports running one way (tooling -> lessons -> data -> files):
   `recurrence` (the RNN's step written out, appendix A1) and `volunteers`
   (appendix A2), generated from notebook cells (`make export`); `dynamics`
   (fixed points) and `occlusion`, hand-written; with `config` (`TrainConfig`,
-  the ladder) and `artifacts` (what notebook 02 writes and 03/04 read).
+  the ladder), `artifacts` (what notebook 02 writes and 03/04 read) and
+  `notebook_02` (those artifacts loaded, or trained first where they are
+  missing, with notebook 02's code).
 - `har_rnn.tooling`: the notebook runner, the export, reference numerics,
   `setup()`, `publish()` and the seed results the notebooks quote.
 
@@ -26,12 +28,12 @@ import importlib
 # name -> the module (relative to this package) it comes from
 _EXPORTS = {
     **dict.fromkeys(["ACTIVITIES", "CHANNELS", "CHANNEL_UNITS", "SAMPLE_RATE_HZ", "WINDOW", "current_fingerprint",
-                     "display_path", "fit_standardizer", "load_har", "standardize"], ".data"),
+                     "display_path", "fit_standardizer", "hapt_source", "load_har", "standardize"], ".data"),
     **dict.fromkeys(["load_artifacts", "save_artifacts"], ".artifacts"),
     "TrainConfig": ".config",
     **dict.fromkeys(["CNNClassifier", "RNNClassifier"], ".models"),
-    **dict.fromkeys(["evaluate", "fit", "load_or_train_artifacts", "make_loader", "set_seed", "train_one_epoch",
-                     "volunteer_split"],
+    "load_or_train_artifacts": ".notebook_02",
+    **dict.fromkeys(["evaluate", "fit", "make_loader", "set_seed", "train_one_epoch", "volunteer_split"],
                     ".training"),
     "setup": ".tooling.notebook_setup",
     "publish": ".tooling.publish",

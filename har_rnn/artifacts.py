@@ -1,4 +1,4 @@
-"""The artifacts folder: notebook 02 writes it once, notebooks 03 and 04 only read it.
+"""The artifacts folder: notebook 02 writes it, notebooks 03, 04 and the appendix read it.
 
 Contents (in `files.artifacts_dir()`: the clone's ``artifacts/``, else ``./artifacts``):
 

@@ -41,9 +41,11 @@ def train_and_save(folder, config, data, *, verbose=True) -> dict:
     return test
 
 
-def training_minutes(config, X, y, batches=4) -> float:
-    """About how long `fit` with `config` takes on this machine: a few timed batches of a
-    throwaway model, after one untimed batch that pays for the first call's set-up."""
+def training_minutes(config, data, batches=4) -> float:
+    """About how long `fit` with `config` takes here on `data`'s training volunteers: a few timed
+    batches of a throwaway model, after one untimed batch that pays for the first call's set-up."""
+    X, y = standardize(data.X_train, fit_standardizer(data.X_train)), data.y_train
+    fit_idx, val_idx = volunteer_split(data.subjects_train, config.validation_volunteers)
     probe = RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
     optimizer = torch.optim.Adam(probe.parameters())
     size = config.batch_size
@@ -52,7 +54,8 @@ def training_minutes(config, X, y, batches=4) -> float:
     start = time.perf_counter()
     train_one_epoch(probe, make_loader(X[size:n], y[size:n], size, shuffle=False), optimizer, config.clip_norm)
     per_window = (time.perf_counter() - start) / max(n - size, 1)
-    return per_window * len(X) * config.epochs * 1.2 / 60       # + the validation pass of every epoch
+    # each epoch: a training pass over the fitting windows, a forward pass (about a third) over the validation ones
+    return per_window * (len(fit_idx) + len(val_idx) / 3) * config.epochs / 60
 
 
 def load_or_train_artifacts(folder, data_dir=None, *, quick=False):
@@ -61,7 +64,7 @@ def load_or_train_artifacts(folder, data_dir=None, *, quick=False):
     if not artifacts_exist(folder):
         data = load_har(data_dir)
         config = TrainConfig().quick() if quick else TrainConfig()
-        minutes = training_minutes(config, data.X_train, data.y_train)
+        minutes = training_minutes(config, data)
         print(f"No artifacts from notebook 02 in {display_path(folder)}/: training its RNN as notebook 02 does "
               f"({config.epochs} epochs, about {max(minutes, 0.1):.1f} min here) ...", flush=True)
         test = train_and_save(folder, config, data, verbose=False)

@@ -16,27 +16,23 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from har_rnn.artifacts import artifacts_exist, load_artifacts, save_artifacts
-from har_rnn.config import LADDER, TrainConfig
-from har_rnn.data import current_fingerprint, fit_standardizer, load_har, standardize
-from har_rnn.files import display_path
+from har_rnn.artifacts import save_artifacts
+from har_rnn.config import LADDER
+from har_rnn.data import standardize
 from har_rnn.models import RNNClassifier, build_model
 
 __all__ = [
     "RandomRotation",
     "evaluate",
     "fit",
-    "load_or_train_artifacts",
     "make_loader",
     "model_mode",
     "random_window_split",
     "save_run",
     "set_seed",
     "short_run",
-    "train_and_save",
     "train_one_epoch",
     "train_rung",
-    "training_minutes",
     "volunteer_split",
 ]
 
@@ -185,53 +181,6 @@ def save_run(folder, data, stats, model, config, history, test, train_seconds):
                    y_test=data.y_test, subjects_test=data.subjects_test, stats=stats,
                    data_info={"source": data.source, "fingerprint": data.fingerprint},
                    model=model, train_config=config, metrics=metrics, seed=config.seed)
-
-
-# notebook 02, cell 3d8185ff
-def train_and_save(folder, config, data, *, verbose=True):
-    """Sections 1-4 of notebook 02: standardize, train on the training volunteers, test once, save."""
-    stats = fit_standardizer(data.X_train)
-    X_train, X_test = standardize(data.X_train, stats), standardize(data.X_test, stats)
-    fit_idx, val_idx = volunteer_split(data.subjects_train, config.validation_volunteers)
-    torch.manual_seed(config.seed)
-    model = RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
-    start = time.perf_counter()
-    history = fit(model, X_train[fit_idx], data.y_train[fit_idx], X_train[val_idx], data.y_train[val_idx],
-                  config, verbose=verbose)
-    train_seconds = time.perf_counter() - start
-    model = model.cpu().eval()
-    test = evaluate(model, X_test, data.y_test)
-    save_run(folder, data, stats, model, config, history, test, train_seconds)
-    return test
-
-
-def training_minutes(config, X, y, batches=4):
-    """About how long `fit` with `config` takes on this machine: a few timed batches of a throwaway model
-    (after one untimed batch, which pays for the first call's set-up)."""
-    probe = RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
-    optimizer = torch.optim.Adam(probe.parameters())
-    n = min(len(X), (batches + 1) * config.batch_size)
-    timed = make_loader(X[config.batch_size:n], y[config.batch_size:n], config.batch_size, shuffle=False)
-    train_one_epoch(probe, make_loader(X[:config.batch_size], y[:config.batch_size], config.batch_size, False),
-                    optimizer, config.clip_norm)
-    start = time.perf_counter()
-    train_one_epoch(probe, timed, optimizer, config.clip_norm)
-    per_window = (time.perf_counter() - start) / max(n - config.batch_size, 1)
-    return per_window * len(X) * config.epochs * 1.2 / 60       # + the validation pass of every epoch
-
-
-def load_or_train_artifacts(folder, data_dir=None, *, quick=False):
-    """Notebook 02's artifacts, checked against the data you have now (`load_artifacts`).
-    When there are none (a notebook opened alone, e.g. on Colab), notebook 02's training makes them first."""
-    if not artifacts_exist(folder):
-        data = load_har(data_dir)
-        config = TrainConfig().quick() if quick else TrainConfig()
-        minutes = training_minutes(config, data.X_train, data.y_train)
-        print(f"No artifacts from notebook 02 in {display_path(folder)}/: training its RNN as notebook 02 does "
-              f"({config.epochs} epochs, about {max(minutes, 0.1):.1f} min here) ...", flush=True)
-        test = train_and_save(folder, config, data, verbose=False)
-        print(f"done: test accuracy {test['accuracy']:.2%}, saved in {display_path(folder)}/")
-    return load_artifacts(folder, expected_data_fingerprint=current_fingerprint(data_dir))
 
 
 # notebook 02, cell aaeac82a

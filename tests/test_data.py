@@ -223,6 +223,16 @@ def test_data_home_argument_holds_the_dataset_and_the_cache(tmp_path, monkeypatc
     assert not (tmp_path / "elsewhere").exists()
 
 
+def test_hapt_source_is_the_variable_or_the_download(tmp_path, monkeypatch, no_env):
+    home = tmp_path / "home"
+    assert data.hapt_source(data_home=home) is None
+    (home / "downloads").mkdir(parents=True)
+    (home / "downloads" / "hapt.zip").write_bytes(b"zip")
+    assert data.hapt_source(data_home=home) == home / "downloads" / "hapt.zip"
+    monkeypatch.setenv("HAR_HAPT_DIR", str(tmp_path / "raw"))
+    assert data.hapt_source(data_home=home) == tmp_path / "raw"
+
+
 def test_no_data_and_no_network_says_what_to_do(tmp_path, monkeypatch, no_env):
     monkeypatch.setattr(data, "REPOSITORY", tmp_path)
     monkeypatch.setenv("HAR_DATA_HOME", str(tmp_path / "data"))

@@ -19,7 +19,9 @@ message saying what to do by hand. The official zip (other windows: 7,352 /
 2,947) is used when it is there or asked for (`fetch()`).
 
 The data home holds downloads, rebuilds and the parse cache: every function
-takes ``data_home=``, as scikit-learn's fetchers do; by default it is
+that reads or writes there (`load_har`, `fetch`, `build_from_hapt`, `locate`,
+`resolve`, `current_fingerprint`, `hapt_source`) takes ``data_home=``, as
+scikit-learn's fetchers do; by default it is
 ``$HAR_DATA_HOME``, else the clone's ``data/``, else ``~/har_rnn_data``
 (`har_rnn.files.get_data_home`).
 
@@ -53,7 +55,7 @@ from .uci_format import ACTIVITIES, CHANNEL_GROUPS, CHANNEL_UNITS, CHANNELS, SAM
 
 __all__ = ["ACTIVITIES", "CHANNELS", "CHANNEL_GROUPS", "CHANNEL_UNITS", "channel_groups", "HarData", "HarDataError", "HarError",
            "OFFICIAL_SOURCE", "SAMPLE_RATE_HZ", "WINDOW", "build_from_hapt", "cache_dir",
-           "canonical_rebuild", "current_fingerprint", "display_path", "fetch", "fit_standardizer", "get_data_home", "load_har", "locate",
+           "canonical_rebuild", "current_fingerprint", "display_path", "fetch", "fit_standardizer", "get_data_home", "hapt_source", "load_har", "locate",
            "resolve", "standardize", "validate"]
 
 
@@ -128,6 +130,15 @@ def build_from_hapt(src: str | Path, out: str | Path | None = None, *, data_home
     from . import hapt
 
     return hapt.build_from_hapt(src, out if out is not None else rebuilt_dir(data_home), log=log)
+
+
+def hapt_source(data_home: str | Path | None = None) -> Path | None:
+    """The raw HAPT recordings on this machine, if any: ``$HAR_HAPT_DIR``, else the zip that
+    `fetch(hapt=True)` (the default download) left in the data home."""
+    if hapt_dir() is not None:
+        return hapt_dir()
+    downloaded = _downloads.hapt_zip_path(get_data_home(data_home) / "downloads")
+    return downloaded if downloaded.is_file() else None
 
 
 def canonical_rebuild() -> dict:

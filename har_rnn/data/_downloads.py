@@ -137,6 +137,10 @@ def fetch_official(out: Path, downloads: Path, *, log: Callable[[str], None] = p
     return out
 
 
+def hapt_zip_path(downloads: Path) -> Path:
+    return Path(downloads) / "hapt.zip"
+
+
 def fetch_hapt_zip(downloads: Path) -> Path:
     """Download the HAPT zip into `downloads` (or reuse a good earlier download)."""
-    return download(HAPT_URL, Path(downloads) / "hapt.zip", HAPT_SHA256)
+    return download(HAPT_URL, hapt_zip_path(downloads), HAPT_SHA256)

@@ -14,11 +14,10 @@ def setup() -> SimpleNamespace:
     """Prepare a notebook and return the folders it uses.
 
     `data_dir` (None: the data layer finds the data, README "The data"),
-    `hapt_dir` (the raw recordings, when set), `artifacts` (what notebook 02
-    writes and 03/04 read) and `images` (the figures the README shows): in a
-    clone, its folders; elsewhere, folders in the one you run from
-    (`har_rnn.files`). The test suite points these at temporary folders
-    through the environment; a reader never needs to.
+    `artifacts` (what notebook 02 writes and 03/04 read) and `images` (the
+    figures the README shows): in a clone, its folders; elsewhere, folders in
+    the one you run from (`har_rnn.files`). The test suite points these at
+    temporary folders through the environment; a reader never needs to.
     """
     import matplotlib.pyplot as plt
     from IPython import get_ipython
@@ -31,5 +30,4 @@ def setup() -> SimpleNamespace:
     images = files.images_dir()
     images.mkdir(parents=True, exist_ok=True)
     print("Numerics:", numerics.apply_in_process())
-    return SimpleNamespace(data_dir=files.dataset_dir(), hapt_dir=files.hapt_dir(),
-                           artifacts=files.artifacts_dir(), images=images)
+    return SimpleNamespace(data_dir=files.dataset_dir(), artifacts=files.artifacts_dir(), images=images)
