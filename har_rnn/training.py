@@ -130,7 +130,8 @@ def evaluate(model, X, y, batch_size=512):
 def fit(model, X_tr, y_tr, X_val, y_val, config, *, augment=None, verbose=True):
     """Train with Adam as `config` (a TrainConfig) says; keep the epoch with the best
     validation accuracy. Returns the history (one row per epoch); `model` ends up
-    holding the best weights."""
+    holding the best weights. `verbose`: one line of progress, a character per epoch
+    (`*` where validation accuracy improved, `.` elsewhere), then the epoch kept."""
     set_seed(config.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
@@ -156,14 +157,16 @@ def fit(model, X_tr, y_tr, X_val, y_val, config, *, augment=None, verbose=True):
                         "clipped_share": float((norms > config.clip_norm).mean()) if config.clip_norm else 0.0,
                         "seconds": seconds})
         if verbose:
-            print(f"epoch {epoch:3d}/{config.epochs}  train loss {train['loss']:.4f} acc {train['accuracy']:.4f}"
-                  f"  val loss {val['loss']:.4f} acc {val['accuracy']:.4f}  {seconds:4.1f} s"
-                  + ("  *" if improved else ""), flush=True)
+            print(f"{config.epochs} epochs: " if epoch == 1 else "", "*" if improved else ".",
+                  sep="", end="", flush=True)
         if scheduler is not None:
             scheduler.step()
     model.load_state_dict(best_state)
     history = pd.DataFrame(history)
     history.attrs["best_epoch"] = int(history.loc[history.val_acc.idxmax(), "epoch"])
+    if verbose:
+        print(f"  kept epoch {history.attrs['best_epoch']} (validation accuracy {best_acc:.2%}), "
+              f"{history.seconds.sum():.0f} s")
     return history
 
 

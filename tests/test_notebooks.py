@@ -157,6 +157,26 @@ def test_committed_notebook_hygiene(name):
     assert headline and "data_source" in headline, f"{name}: no headline numbers naming the data source"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_outputs_keep_the_machinery_out_of_sight(name):
+    """What a learner reads: one line of progress per training (at most 12 in a notebook), one
+    output per run of prints (not one per character), and nothing about CI or kernel settings."""
+    nb = nbformat.read(REPOSITORY / name, as_version=4)
+    text, progress = "", 0
+    for cell in nb.cells:
+        outputs = cell.get("outputs", [])
+        for before, after in zip(outputs, outputs[1:]):
+            assert not (before.output_type == after.output_type == "stream" and before.name == after.name), \
+                f"{name}: consecutive prints stored as separate outputs. {REFRESH}"
+        for out in outputs:
+            shown = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            progress += len(re.findall(r"^\d+ epochs: [*.]+ ", shown, re.M))
+            text += shown
+    assert progress <= 12, f"{name}: {progress} lines of training progress"
+    assert not re.search(r"\bCI\b|kernel|oneDNN|MKL|threads?\b|epoch +\d+/\d+", text), \
+        f"{name}: machinery in the outputs: {re.search(r'.{0,40}(CI|kernel|oneDNN|MKL|thread|epoch +[0-9]+/).{0,40}', text)}"
+
+
 def test_exported_modules_match_the_notebooks():
     stale = [m for m, text in export.collect().items()
              if (REPOSITORY / "har_rnn" / f"{m}.py").read_text(encoding="utf-8") != text]

@@ -2,10 +2,17 @@
 
 Prose may state the numbers it interprets (a reader should not have to hunt
 for them), so it can go stale when a rerun changes them. This test keeps it
-true: every decimal number and every percentage in a notebook's markdown must
-appear, as printed, in that notebook's own text outputs (tables included).
-A short list of constants of the data and the method is exempt. Timings stay
-out of prose: they change from run to run.
+true: every decimal number, every percentage and every measured count in a
+notebook's markdown must appear, as printed, in that notebook's own text
+outputs (tables included). Timings stay out of prose: they change from run to run.
+
+The rule that tells a measured count from a constant: a whole number is a
+measured count when a counted noun follows it (windows, errors, units, fixed
+points, islands), and a constant when it is a setting of the data or the method
+(`COUNT_CONSTANTS`: the 128 steps of a window, the 64 units of H, the 30 or 9
+volunteers of the dataset and its test split, the 3 seeds, ...). Section, cell,
+exercise and notebook numbers are not followed by a counted noun, so they are
+never counts. A short list of decimal constants is exempt too (`CONSTANTS`).
 """
 from __future__ import annotations
 
@@ -20,6 +27,11 @@ from har_rnn.tooling.notebooks import REPOSITORY, tutorial_notebooks
 CONSTANTS = re.compile(r"2\.56 s(econds)?|1\.28 s|1 g = 9\.81 m/s|0\.3 Hz|0\.02, 0\.1 and 0\.5 s|\(50%\s+overlap"
                        r"|middle\s+50%|AUC \(0\.5 = no|share above 0\.9")
 NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+|\d+(?:\.\d+)?(?=\s?%))")
+COUNT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})*|\d+)\s+(?:[a-z/-]+\s+){0,2}?"
+                   r"(windows|errors|units|fixed points|islands)\b")
+# a window's steps, H, channels, volunteers, activities, seeds; the official release's 7,352 / 2,947
+# windows; the 1,000-window subset of notebook 03's t-SNE exercise
+COUNT_CONSTANTS = {"128", "64", "9", "30", "6", "3", "1", "2", "7,352", "2,947", "1,000"}
 NOT_PROSE = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|`[^`\n]*`|\]\([^)]*\)|<[^>\n]*>", re.S)   # math, code, links
 
 
@@ -39,7 +51,9 @@ def unprinted_numbers(nb) -> list[tuple[int, str]]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
             continue
-        for number in NUMBER.findall(CONSTANTS.sub(" ", NOT_PROSE.sub(" ", cell.source))):
+        prose = CONSTANTS.sub(" ", NOT_PROSE.sub(" ", cell.source))
+        counts = [m.group(1) for m in COUNT.finditer(prose) if m.group(1) not in COUNT_CONSTANTS]
+        for number in NUMBER.findall(prose) + counts:
             if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", printed):
                 missing.append((index, number))
     return missing
@@ -56,5 +70,7 @@ def test_a_stale_number_is_caught():
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("stream", text="test accuracy 96.13% (± 1.02)\n")]),
         nbformat.v4.new_markdown_cell("It reaches 96.13% ($\\pm$ 1.02), on windows of 2.56 s."),
-        nbformat.v4.new_markdown_cell("It reaches 96.31%, and `0.77` in code or $0.66$ in math are not prose.")])
-    assert unprinted_numbers(nb) == [(2, "96.31")]
+        nbformat.v4.new_markdown_cell("It reaches 96.31%, and `0.77` in code or $0.66$ in math are not prose."),
+        nbformat.v4.new_markdown_cell("Of its 128 steps and 64 units, 17 units saturate; 293 test windows are wrong "
+                                      "(section 4, exercise 2).")])
+    assert unprinted_numbers(nb) == [(2, "96.31"), (3, "17"), (3, "293")]

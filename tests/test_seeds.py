@@ -38,10 +38,12 @@ def test_committed_results_cover_every_run_and_seed_with_todays_config():
 
 
 def test_seed_table_shows_mean_and_std_over_the_seeds():
-    results = {"runs": {"m": {"0": {"acc": 90.0}, "1": {"acc": 92.0}, "2": {"acc": 94.0}}}}
-    table = seeds.seed_table("m", ["acc"], results)
-    assert table.loc["m", "acc"] == "92.00 ± 2.00" and table.loc["m", "acc, seed 0"] == "90.00"
-    assert table.loc["m", "seeds"] == 3
+    results = {"runs": {"m": {s: {"acc": v, "test_acc": v} for s, v in (("0", 90.0), ("1", 92.0), ("2", 94.0))}}}
+    table = seeds.seed_table("m", ["acc", "test_acc"], results)
+    assert list(table.columns) == ["mean ± sd, 3 seeds", "seed 0", "seed 1", "seed 2"]
+    assert table.loc[("m", "acc")].tolist() == ["92.00 ± 2.00", "90.00", "92.00", "94.00"]
+    assert table.loc[("m", "test accuracy %"), "seed 0"] == "90.00"
+    assert seeds.seed_table("rnn", ["val_acc"]).index[0] == ("vanilla RNN", "validation accuracy %")
 
 
 def committed_file():
@@ -148,13 +150,13 @@ def test_a_run_that_is_not_the_committed_seed_zero_says_so(monkeypatch, capsys):
     monkeypatch.setattr(numerics, "bit_identity_possible", lambda: (True, "x86-64"))
     assert shown.committed_note(TrainConfig(), results) is None
     table = shown.seed_table("m", ["acc"], results, config=TrainConfig())
-    assert "acc, seed 0" in table.columns and capsys.readouterr().out == ""
+    assert "seed 0" in table.columns and capsys.readouterr().out == ""
 
     mine = dataclasses.replace(TrainConfig(), hidden_size=32, epochs=6)
     table = shown.seed_table("m", ["acc"], results, config=mine)
     assert capsys.readouterr().out.strip() == ("the seed columns describe the committed runs (hidden_size=64, "
                                                "epochs=30), not your run (hidden_size=32, epochs=6)")
-    assert table.loc["m", "acc, committed seed 0"] == "90.00"
+    assert table.loc[("m", "acc"), "committed seed 0"] == "90.00"
 
     monkeypatch.setattr(numerics, "is_reference_run", lambda: False)
-    assert "native" in shown.committed_note(TrainConfig(), results)
+    assert "not computed exactly as the committed seed 0" in shown.committed_note(TrainConfig(), results)

@@ -1,12 +1,26 @@
+import numpy as np
+
 from har_rnn.tooling import comparison, publish, readme_table
 
 
-def test_publish_round_trips_and_gives_accuracies_in_percent(capsys):
-    publish.publish(data_source="x", windows_test=10, rnn_test_accuracy=0.91234567, rnn_log10=-7.123,
-                    rnn_best_epoch=29)
-    assert publish.parse(capsys.readouterr().out) == {"data_source": "x", "windows_test": 10,
-                                                      "rnn_test_accuracy": 91.23, "rnn_log10": -7.12,
-                                                      "rnn_best_epoch": 29}
+def test_publish_round_trips_unseen_and_gives_accuracies_in_percent():
+    """The numbers live in the output's own MIME type; what a reader sees (text/plain) is empty."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shown = []
+    shell.display_pub.publish = lambda data, metadata=None, **kwargs: shown.append(data)
+    try:
+        publish.publish(data_source="x", windows_test=np.int64(10), rnn_test_accuracy=0.91234567,
+                        rnn_log10=-7.123, rnn_best_epoch=29)
+    finally:
+        InteractiveShell.clear_instance()
+    (data,) = shown
+    assert data["text/plain"] == ""
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data", "data": data}]}]}
+    assert publish.from_notebook(nb) == {"data_source": "x", "windows_test": 10, "rnn_test_accuracy": 91.23,
+                                         "rnn_log10": -7.12, "rnn_best_epoch": 29}
+    assert publish.from_notebook({"cells": []}) is None
 
 
 def test_compare_is_exact_except_for_timings():

@@ -102,7 +102,10 @@ def test_evaluate():
 def test_fit_learns_an_easy_task_and_keeps_the_best_epoch(capsys):
     model, history, (X_val, y_val) = train_easy()
     assert history.val_acc.max() >= 0.97
-    assert len(capsys.readouterr().out.strip().splitlines()) == len(history) == 6
+    (line,) = capsys.readouterr().out.strip().splitlines()        # one line of progress per training
+    marks = line.split(": ", 1)[1].split()[0]                       # a character per epoch
+    assert len(marks) == len(history) == 6 and set(marks) <= {"*", "."} and marks[0] == "*"
+    assert f"kept epoch {history.attrs['best_epoch']} " in line
     # the model holds the weights of the best validation epoch
     assert evaluate(model, X_val, y_val)["accuracy"] == history.val_acc.max()
     assert history.attrs["best_epoch"] == history.epoch[history.val_acc.idxmax()]

@@ -1,7 +1,7 @@
 """The machinery around the lessons: nothing here is taught, the notebooks only call it.
 
 - `notebook_setup`: ``setup()``, the first call of every notebook (numerics, plot style, folders).
-- `publish`: ``publish(...)``, each notebook's headline numbers in one printed block, read back by `parse`.
+- `publish`: ``publish(...)``, each notebook's headline numbers, stored unseen in its last output (`from_notebook`).
 - `readme_table`: the README's results table from those blocks and the seed results
   (``python -m har_rnn.tooling.readme_table``).
 - `seeds`: what the notebooks read of the 3-seed results (`seed_table`, `seed_values`), shipped

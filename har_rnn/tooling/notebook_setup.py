@@ -29,5 +29,5 @@ def setup() -> SimpleNamespace:
     plt.rcParams.update(PLOT_STYLE)
     images = files.images_dir()
     images.mkdir(parents=True, exist_ok=True)
-    print("Numerics:", numerics.apply_in_process())
+    print(numerics.apply_in_process())           # one sentence: will my numbers be the book's?
     return SimpleNamespace(data_dir=files.dataset_dir(), artifacts=files.artifacts_dir(), images=images)

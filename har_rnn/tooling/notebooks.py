@@ -38,6 +38,22 @@ def failed_notebooks_dir() -> Path:
     return get_data_home() / "failed-notebooks"
 
 
+def coalesce_streams(nb) -> None:
+    """Consecutive prints to one stream as one output, as Jupyter shows them: a line of
+    progress printed a character at a time is one output, not one per character."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for out in cell.outputs:
+            if (merged and out.output_type == "stream" and merged[-1].output_type == "stream"
+                    and merged[-1].name == out.name):
+                merged[-1].text += out.text
+            else:
+                merged.append(out)
+        cell.outputs = merged
+
+
 def _write(nb, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
@@ -94,8 +110,10 @@ def execute(path: Path, out: Path, *, cwd: Path | None = None, timeout: int = 18
     try:
         client.execute(env=reference_env() if env is None else env)
     except CellExecutionError:
+        coalesce_streams(nb)
         _write(nb, failed_dir / path.name)
         raise
+    coalesce_streams(nb)
     _write(nb, out)
     return time.perf_counter() - start
 

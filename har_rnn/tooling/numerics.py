@@ -145,15 +145,15 @@ def apply_in_process() -> str:
     import torch
 
     if not is_reference_run():
-        return ("fast native kernels: your numbers can differ from the book's by about the spread "
-                "between random seeds, shown beside each comparison")
+        return ("Your numbers can differ from the book's, by about as much as one random seed from "
+                "another (the ± beside each comparison).")
     torch.backends.mkldnn.enabled = False   # oneDNN's JIT picks kernels by CPU
     torch.set_num_threads(THREADS)
     ok, why = bit_identity_possible()
     if ok:
-        return "reference kernels: your numbers are the book's, digit for digit"
-    return (f"reference kernels, but {why}: your numbers can differ from the book's (on another CPU "
-            "kind by about the spread between random seeds; on other data by an amount not measured)")
+        return "Your numbers will be the book's, digit for digit."
+    return (f"Your numbers can differ from the book's ({why}): on another kind of CPU by about as much "
+            "as one random seed from another, on other data by an amount not measured.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,26 +1,24 @@
-"""Each notebook ends by printing its headline numbers in one machine-readable block.
+"""Each notebook ends by recording its headline numbers, out of the learner's view.
 
-CI re-executes the notebooks under reference numerics and compares these
-blocks with the committed ones (`comparison.compare_headlines`: exactly where
+`publish(...)` stores them in the last cell's output under a MIME type of its own
+(`MIME`), beside an empty text: Jupyter and GitHub show nothing, the notebook file
+keeps them. The test suite re-executes the notebooks and compares these numbers
+with the committed ones (`comparison.compare_headlines`: exactly where
 bit-identity holds, else each number within its own run's seed spread);
 `readme_table` builds the README's results table from them.
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from .comparison import PERCENT
 
-MARKER = "Headline numbers (CI re-runs this notebook and compares them):"
+MIME = "application/vnd.har-rnn.headlines+json"
 
 
-def publish(**numbers) -> None:
-    """Print the notebook's headline numbers (str / int / float) in one block.
-
-    Accuracies and F1 scores (keys ending in _acc, _accuracy, _f1) are given as
-    fractions and published in percent; floats are rounded to 2 decimals."""
+def headlines(**numbers) -> dict:
+    """The numbers as published: plain values; accuracies and F1 scores (keys ending in _acc,
+    _accuracy, _f1), given as fractions, in percent; floats rounded to 2 decimals."""
     clean = {}
     for key, value in numbers.items():
         if isinstance(value, (np.integer, np.floating)):
@@ -28,23 +26,20 @@ def publish(**numbers) -> None:
         if isinstance(value, float):
             value = round(100 * value if key.endswith(PERCENT) else value, 2)
         clean[key] = value
-    print(MARKER)
-    print(json.dumps(clean, indent=1))
+    return clean
 
 
-def parse(text: str) -> dict | None:
-    """The numbers from a cell's printed output, or None if it has no block."""
-    if MARKER not in text:
-        return None
-    return json.loads(text.split(MARKER, 1)[1])
+def publish(**numbers) -> None:
+    """Record the notebook's headline numbers (str / int / float) in this cell's output, unseen."""
+    from IPython.display import display
+
+    display({"text/plain": "", MIME: headlines(**numbers)}, raw=True)
 
 
 def from_notebook(nb: dict) -> dict | None:
-    """The headline block of an (executed) notebook, read from its outputs."""
+    """The headline numbers of an (executed) notebook, read from its outputs."""
     for cell in reversed(nb["cells"]):
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
-                found = parse("".join(out.get("text", "")))
-                if found is not None:
-                    return found
+            if MIME in out.get("data", {}):
+                return dict(out["data"][MIME])
     return None

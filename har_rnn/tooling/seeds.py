@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import LADDER
+from ..data.uci_format import ACTIVITIES
+
 RESULTS_FILE = Path(__file__).with_name("seed_results.json")   # shipped with the package: notebooks read it
 SEEDS = (0, 1, 2)
 
@@ -34,33 +37,52 @@ def committed_note(config, results: dict | None = None) -> str | None:
         return ("the seed columns describe the committed runs (" + ", ".join(f"{k}={committed[k]}" for k in changed)
                 + "), not your run (" + ", ".join(f"{k}={ours.get(k)}" for k in changed) + ")")
     if not (is_reference_run() and bit_identity_possible()[0]):
-        return ("your run used other kernels than the committed seed 0 (native, not reference numerics), "
-                "so it can differ from it within the seed spread")
+        return ("your run is not computed exactly as the committed seed 0 was (this machine or its settings "
+                "differ), so it can differ from it within the seed spread")
     return None
 
 
+# how the tables name a measure; any other is shown with spaces for underscores
+MEASURES = {
+    "val_acc": "validation accuracy %", "test_acc": "test accuracy %", "test_macro_f1": "test macro-F1 %",
+    "best_val_acc": "best validation accuracy %", "sitting_standing_errors": "sitting/standing errors",
+    "random_windows_acc": "accuracy on random held-out windows %",
+    "new_volunteers_acc": "accuracy on new volunteers %",
+    "first_half_zeroed_lost": "points lost, first half zeroed",
+    "grad_ratio_log10": "log10 gradient ratio t=1 / t=128",
+    "volunteer_rho_all": "Spearman's rho, all windows", "volunteer_rho_correct": "Spearman's rho, correct windows",
+    "all_fixed_points": "fixed points", "all_stable_fixed_points": "stable fixed points",
+    "tenfold_threshold_fixed_points": "fixed points at 10x the threshold",
+    "slowest_decay_factor": "slowest decay factor per step",
+    **{f"recall_{k}": f"recall {activity} %" for k, activity in enumerate(ACTIVITIES)},
+}
+
+
+def run_label(name: str) -> str:
+    """How the tables name a run: notebook 02's model plainly, the others as notebook 04's ladder does."""
+    return "vanilla RNN" if name == "rnn" else LADDER[name].label if name in LADDER else name
+
+
 def seed_table(names, metrics, results: dict | None = None, config=None) -> pd.DataFrame:
-    """Mean ± std over the seeds of `metrics` for each run name (a str or a list), and seed 0 alone.
+    """One row per run and measure: the mean ± standard deviation over the seeds, then each seed.
 
     With `config` (the TrainConfig of the notebook's own run), a run that is not the committed
-    seed 0 is said so in one printed line, and the seed-0 columns are labelled as committed."""
+    seed 0 is said so in one printed line, and the seed columns are labelled as committed."""
     results = load_results() if results is None else results
     note = committed_note(config, results) if config is not None else None
     if note:
         print(note)
-    label = "committed seed 0" if note else "seed 0"
+    prefix = "committed seed" if note else "seed"
     names = [names] if isinstance(names, str) else list(names)
-    rows = {}
+    rows = []
     for name in names:
         per_seed = results["runs"][name]
-        row = {}
         for metric in metrics:
             values = np.array([per_seed[s][metric] for s in sorted(per_seed)], dtype=float)
-            row[metric] = f"{values.mean():.2f} ± {values.std(ddof=1):.2f}"
-            row[f"{metric}, {label}"] = f"{per_seed['0'][metric]:.2f}"
-        row["seeds"] = len(per_seed)
-        rows[name] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
+            rows.append({"run": run_label(name), "measure": MEASURES.get(metric, metric.replace("_", " ")),
+                         f"mean ± sd, {len(values)} seeds": f"{values.mean():.2f} ± {values.std(ddof=1):.2f}",
+                         **{f"{prefix} {s}": f"{per_seed[s][metric]:.2f}" for s in sorted(per_seed)}})
+    return pd.DataFrame(rows).set_index(["run", "measure"])
 
 
 def seed_values(name: str, metric: str, results: dict | None = None) -> np.ndarray:
