@@ -18,24 +18,20 @@ from .config import TrainConfig
 from .data import current_fingerprint, fit_standardizer, load_har, standardize
 from .files import display_path
 from .models import RNNClassifier
-from .training import evaluate, fit, make_loader, save_run, train_one_epoch, volunteer_split
+from .training import evaluate, make_loader, save_run, train_one_epoch, train_rung, volunteer_split
 
 __all__ = ["load_or_train_artifacts", "train_and_save", "training_minutes"]
 
 
 def train_and_save(folder, config, data, *, verbose=True) -> dict:
-    """Notebook 02's sections 1-4: standardize, train on the training volunteers, test once, save.
-    Returns the test metrics (`evaluate`)."""
+    """Notebook 02's sections 1-4: standardize, train on the training volunteers (`train_rung`,
+    the protocol every model of the series shares), test once, save. Returns the test metrics."""
     stats = fit_standardizer(data.X_train)
     X_train, X_test = standardize(data.X_train, stats), standardize(data.X_test, stats)
-    fit_idx, val_idx = volunteer_split(data.subjects_train, config.validation_volunteers)
-    torch.manual_seed(config.seed)          # the initial weights depend on the seed only, as in notebook 02
-    model = RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
     start = time.perf_counter()
-    history = fit(model, X_train[fit_idx], data.y_train[fit_idx], X_train[val_idx], data.y_train[val_idx],
-                  config, verbose=verbose)
+    model, history = train_rung("rnn", config, X_train, data.y_train, data.subjects_train, stats,
+                                verbose=verbose)
     train_seconds = time.perf_counter() - start
-    model = model.cpu().eval()
     test = evaluate(model, X_test, data.y_test)
     save_run(folder, data, stats, model, config, history, test, train_seconds)
     return test
