@@ -20,6 +20,7 @@ def setup() -> SimpleNamespace:
     temporary folders through the environment; a reader never needs to.
     """
     import matplotlib.pyplot as plt
+    import pandas as pd
     from IPython import get_ipython
 
     shell = get_ipython()
@@ -27,6 +28,7 @@ def setup() -> SimpleNamespace:
         shell.run_line_magic("matplotlib", "inline")
         shell.run_line_magic("config", "InlineBackend.figure_formats = ['png']")  # static, renders on GitHub
     plt.rcParams.update(PLOT_STYLE)
+    pd.set_option("display.width", 140)          # tables as one block of text, not wrapped column groups
     images = files.images_dir()
     images.mkdir(parents=True, exist_ok=True)
     print(numerics.apply_in_process())           # one sentence: will my numbers be the book's?
