@@ -30,8 +30,8 @@ NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+|\d+(?:\.\d+)?(?=\s?%))")
 COUNT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})*|\d+)\s+(?:[a-z/-]+\s+){0,2}?"
                    r"(windows|errors|units|fixed points|islands)\b")
 # a window's steps, H, channels, volunteers, activities, seeds; the official release's 7,352 / 2,947
-# windows; the 1,000-window subset of notebook 03's t-SNE exercise
-COUNT_CONSTANTS = {"128", "64", "9", "30", "6", "3", "1", "2", "7,352", "2,947", "1,000"}
+# windows
+COUNT_CONSTANTS = {"128", "64", "9", "30", "6", "3", "1", "2", "7,352", "2,947"}
 NOT_PROSE = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|`[^`\n]*`|\]\([^)]*\)|<[^>\n]*>", re.S)   # math, code, links
 
 
