@@ -111,7 +111,7 @@ def test_full_run_works_end_to_end_and_repeats_exactly(synthetic, name):
     assert 0 <= result["sitting_standing_errors"] <= ((y == harness.SITTING) | (y == harness.STANDING)).sum()
     assert -100 <= result["first_half_zeroed_lost"] <= 100
     assert ("grad_ratio_log10" in result) == (LADDER[name].kind in ("rnn", "gru", "lstm"))
-    if name == "rnn":                    # notebooks 03 and 04's readings of the vanilla RNN
+    if name == "rnn":                    # the readings of the vanilla RNN (03, 04 and the appendix)
         assert 0 <= result["all_stable_fixed_points"] <= result["all_fixed_points"]
         assert result["occlusion_peak_group"] in ("body_acc", "body_gyro", "total_acc")
         assert 0 <= result["occlusion_peak_step"] < 128
