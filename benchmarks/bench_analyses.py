@@ -1,14 +1,14 @@
-"""Speed and memory of the analyses notebooks 03 and 04 run on the trained RNN.
+"""Speed and memory of the analyses notebook 03 and the appendix run on the trained RNN.
 
     python benchmarks/bench_analyses.py
 
 Times, on the committed artifacts (`make notebooks` first) and under reference
 numerics (one thread, pinned kernels, as the notebook runner uses), the calls
-the notebooks make: the fixed-point search (6 activities x 100 starts, once in
-each notebook), the held-input runs of notebook 03's figure and printout, the
-occlusion and input-gradient maps of all test windows, and the volunteer
-effect. Prints the seconds of each and the peak memory (RSS). Compare the
-total with the four notebooks' time (`bench_notebooks.py`).
+the notebooks make: the fixed-point search (6 activities x 100 starts, appendix
+A1), held-input runs from every test window (more than notebook 03 runs), the occlusion and
+input-gradient maps of all test windows (appendix A4), and the volunteer
+effect (appendix A2). Prints the seconds of each and the peak memory (RSS).
+Compare the total with the notebooks' time (`bench_notebooks.py`).
 """
 from __future__ import annotations
 
@@ -47,21 +47,19 @@ def main() -> None:
         print(f"{label:62s} {seconds[-1]:6.1f} s", flush=True)
         return result
 
-    hidden = timed("hidden trajectories of the test windows (both notebooks)",
+    hidden = timed("hidden trajectories of the test windows (03, A1, A2)",
                    lambda: hidden_trajectories(model, X_test))
     inputs = class_mean_inputs(X_train, y_train)
-    found, _ = timed("fixed_points_by_class, 6 x 100 starts (notebook 03)",
+    found, _ = timed("fixed_points_by_class, 6 x 100 starts (appendix A1)",
                      lambda: fixed_points_by_class(model, inputs, hidden, y_test))
     timed("held-input runs from every test window, 300 steps (notebook 03)",
           lambda: [constant_input_trajectories(model, inputs[k], hidden[y_test == k, 63], 300)
                    for k in range(len(inputs))])
-    timed("fixed_points_by_class again (notebook 04)",
-          lambda: fixed_points_by_class(model, inputs, hidden_trajectories(model, X_test), y_test))
-    timed("occlusion_map, all test windows (notebook 04)",
+    timed("occlusion_map, all test windows (appendix A4)",
           lambda: occlusion_map(model, X_test, y_test, X_train, y_train))
-    timed("input_saliency, all test windows (notebook 04)", lambda: input_saliency(model, X_test, y_test))
+    timed("input_saliency, all test windows (appendix A4)", lambda: input_saliency(model, X_test, y_test))
     pred = evaluate(model, X_test, y_test)["predictions"]
-    timed("volunteer_effect on h_128 (notebook 04)",
+    timed("volunteer_effect on h_128 (appendix A2)",
           lambda: volunteer_effect(hidden_trajectories(model, X_test, steps=[X_test.shape[1]])[:, 0], y_test,
                                    pred, art.subjects_test, STATIC_POSTURES))
     print(f"{'total':62s} {sum(seconds):6.1f} s")

@@ -78,7 +78,7 @@ class RNNClassifier(nn.Module):
 
     def forward(self, x, state=None):
         """x: (B, T, input_size) -> logits (B, num_classes). `state` is the recurrent state to
-        start from (None: zeros), e.g. to resume a window part-way (notebook 04, occlusion)."""
+        start from (None: zeros), e.g. one carried over from the previous window."""
         _, h_n = self.rnn(x, state)
         if isinstance(h_n, tuple):   # the LSTM returns (h_n, c_n)
             h_n = h_n[0]

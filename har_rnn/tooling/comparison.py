@@ -45,7 +45,7 @@ HEADLINE_RUNS = {
     # notebook 04's answer rung, trained live
     "answer_test_accuracy": (ANSWER, "test_acc"), "answer_test_macro_f1": (ANSWER, "test_macro_f1"),
     "answer_sitting_standing_errors": (ANSWER, "sitting_standing_errors"),
-    # appendix A1's fixed points and notebook 04's occlusion and volunteer readings
+    # the appendix's readings of the vanilla RNN: fixed points (A1), volunteers (A2), occlusion (A4)
     **{f"{a.lower()}_fixed_points": ("rnn", f"{a.lower()}_fixed_points") for a in ACTIVITIES},
     **{key: ("rnn", key) for key in (
         "all_fixed_points", "slowest_decay_factor", "occlusion_peak_group", "occlusion_peak_step",
