@@ -10,9 +10,9 @@ The rule that tells a measured count from a constant: a whole number is a
 measured count when a counted noun follows it (windows, errors, units, fixed
 points, islands), and a constant when it is a setting of the data or the method
 (`COUNT_CONSTANTS`: the 128 steps of a window, the 64 units of H, the 30 or 9
-volunteers of the dataset and its test split, the 3 seeds, ...). Section, cell,
-exercise and notebook numbers are not followed by a counted noun, so they are
-never counts. A short list of decimal constants is exempt too (`CONSTANTS`).
+volunteers of the dataset and its test split, the 3 seeds, ...). A number after
+"notebook", "section", "exercise" or "cell" names a place, never a count ("notebook 04
+finds the errors"). A short list of decimal constants is exempt too (`CONSTANTS`).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from har_rnn.tooling.notebooks import REPOSITORY, tutorial_notebooks
 CONSTANTS = re.compile(r"2\.56 s(econds)?|1\.28 s|1 g = 9\.81 m/s|0\.3 Hz|0\.02, 0\.1 and 0\.5 s|\(50%\s+overlap"
                        r"|middle\s+50%|AUC \(0\.5 = no|share above 0\.9")
 NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+|\d+(?:\.\d+)?(?=\s?%))")
-COUNT = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})*|\d+)\s+(?:[a-z/-]+\s+){0,2}?"
+COUNT = re.compile(r"(?<![\w.,])(?<!notebook )(?<!section )(?<!exercise )(?<!cell )(\d{1,3}(?:,\d{3})*|\d+)\s+(?:[a-z/-]+\s+){0,2}?"
                    r"(windows|errors|units|fixed points|islands)\b")
 # a window's steps, H, channels, volunteers, activities, seeds; the official release's 7,352 / 2,947
 # windows
