@@ -200,7 +200,7 @@ def short_run(X_fit, y_fit, X_check, y_check, config, *, verbose=True, **changes
 # notebook 02, cell 8997c36e
 def random_window_split(n_windows, seed):
     """Positions of the windows to fit on and of a random fifth held out, ignoring who is who:
-    the split that exercise 2 compares with holding out whole volunteers."""
+    the split that exercise 1 compares with holding out whole volunteers."""
     shuffled = np.random.default_rng(seed).permutation(n_windows)
     return shuffled[n_windows // 5:], shuffled[:n_windows // 5]
 

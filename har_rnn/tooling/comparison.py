@@ -34,7 +34,6 @@ HEADLINE_RUNS = {
     "rnn_test_accuracy": ("rnn", "test_acc"), "rnn_val_accuracy": ("rnn", "val_acc"),
     "rnn_test_macro_f1": ("rnn", "test_macro_f1"), "rnn_best_epoch": ("rnn", "best_epoch"),
     "head_t128_test_accuracy": ("rnn", "test_acc"),      # notebook 03: the head on h_128 is the model
-    "short_no_clipping_best_val_acc": ("short no clipping", "best_val_acc"),
     "short_random_split_random_windows_acc": ("short random split", "random_windows_acc"),
     "short_random_split_new_volunteers_acc": ("short random split", "new_volunteers_acc"),
     "short_raw_inputs_best_val_acc": ("short raw inputs", "best_val_acc"),
