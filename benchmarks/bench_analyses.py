@@ -5,7 +5,7 @@
 Times, on the committed artifacts (`make notebooks` first) and under reference
 numerics (one thread, pinned kernels, as the notebook runner uses), the calls
 the notebooks make: the fixed-point search (6 activities x 100 starts, appendix
-A1), held-input runs from every test window (more than notebook 03 runs), the occlusion and
+A1, and its held-input runs from every test window), the occlusion and
 input-gradient maps of all test windows (appendix A4), and the volunteer
 effect (appendix A2). Prints the seconds of each and the peak memory (RSS).
 Compare the total with the notebooks' time (`bench_notebooks.py`).
@@ -52,7 +52,7 @@ def main() -> None:
     inputs = class_mean_inputs(X_train, y_train)
     found, _ = timed("fixed_points_by_class, 6 x 100 starts (appendix A1)",
                      lambda: fixed_points_by_class(model, inputs, hidden, y_test))
-    timed("held-input runs from every test window, 300 steps (notebook 03)",
+    timed("held-input runs from every test window, 300 steps (appendix A1)",
           lambda: [constant_input_trajectories(model, inputs[k], hidden[y_test == k, 63], 300)
                    for k in range(len(inputs))])
     timed("occlusion_map, all test windows (appendix A4)",

@@ -34,7 +34,8 @@ class TrainConfig:
     seed: int = 0                       # initial weights and batch order
     # Training volunteers held out for validation: the epoch kept is chosen on them, never on the
     # test volunteers (2, 4, 9, 10, 12, 13, 18, 20, 24). Of the settings above, the identity start
-    # won on them; lr, schedule and batch size are what earlier sweeps ended with; H and the epochs
+    # won on them in 6-epoch short runs (appendix A1; with the cosine schedule at H = 64 identity and
+    # orthogonal tied: benchmarks/EXPERIMENTS.md); lr, schedule and batch size are what earlier sweeps ended with; H and the epochs
     # are a time budget; the gated and CNN widths bring their parameter counts near the RNN's
 # (GRU 4,326, LSTM 5,702, CNN 7,062 against 5,190: notebook 04's table and appendix A3).
     validation_volunteers: tuple[int, ...] = (8, 17, 21, 25)
