@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast data notebooks lab trace export seeds bench clean-artifacts
+.PHONY: run test test-fast data notebooks lab trace export seeds ship bench clean-artifacts
 
 run: notebooks  ## install, prepare the data, execute all notebooks in place
 
@@ -39,11 +39,15 @@ export: $(VENV)/.installed  ## copy `#| export` notebook cells into har_rnn/
 seeds: data  ## recompute har_rnn/tooling/seed_results.json (every stated comparison, 3 seeds)
 	$(PY) benchmarks/train_seeds.py
 
+ship: data  ## retrain the two models the package ships (har_rnn/shipped/), as notebooks 02 and 04 train them
+	$(PY) -m har_rnn.tooling.ship
+
 bench: data  ## speed and memory benchmarks (see benchmarks/README.md)
 	$(PY) benchmarks/bench_data.py
 	$(PY) benchmarks/bench_hapt_build.py
 	$(PY) benchmarks/bench_notebooks.py
 	$(PY) benchmarks/bench_analyses.py
+	$(PY) benchmarks/bench_recording.py
 	$(PY) benchmarks/bench_numerics.py
 
 clean-artifacts:

@@ -13,7 +13,9 @@ Four floors, imports running one way (tooling -> lessons -> data -> files):
   (fixed points) and `occlusion`, hand-written; with `config` (`TrainConfig`,
   the ladder), `artifacts` (what notebook 02 writes and 03/04 read) and
   `notebook_02` (those artifacts loaded, or trained first where they are
-  missing, with notebook 02's code).
+  missing, with notebook 02's code); `shipped` (the two trained models that ship with
+  the package, and their ONNX export) and `recording` (a phone's recording classified:
+  `python -m har_rnn.recording classify FILE ...`), hand-written.
 - `har_rnn.tooling`: the notebook runner, the export, reference numerics,
   `setup()`, `publish()` and the seed results the notebooks quote.
 

@@ -16,6 +16,18 @@ def real_hapt() -> Path:
     return REAL_HAPT_DIR
 
 
+@pytest.fixture(scope="session")
+def real_har(real_hapt, tmp_path_factory):
+    """The windows rebuilt from the real recordings (`load_har`), once per session."""
+    from har_rnn.data import load_har
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HAR_HAPT_DIR", str(real_hapt))
+        mp.setenv("HAR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        mp.delenv("HAR_DATA_DIR", raising=False)
+        return load_har(log=lambda *_: None)
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path, monkeypatch):
     """Keep every test's parse cache out of the repository's data/ folder."""

@@ -27,6 +27,7 @@ import torch
 
 from har_rnn.artifacts import load_artifacts
 from har_rnn.files import REPOSITORY
+from har_rnn.shipped import load_shipped
 from har_rnn.tooling import comparison, export, numerics, publish, readme_table, seeds
 from har_rnn.tooling.comparison import HEADLINE_RUNS
 from har_rnn.tooling.notebooks import execute, execute_in_stages, tutorial_notebooks
@@ -248,6 +249,27 @@ def test_notebook_runs_are_seed_zero_of_the_seed_results(real_run):
                 checked.add(key)
     missing = sorted(set(HEADLINE_RUNS) - checked)
     assert not missing, f"no notebook publishes {missing}, so nothing checks them against seed 0"
+
+
+@pytest.mark.real_data
+@pytest.mark.notebooks
+def test_notebook_02_trains_the_shipped_rnn(real_run):
+    """The vanilla RNN the package ships (har_rnn/shipped/rnn.pt) is the model notebook 02 trains and saves,
+    weight for weight (tests/test_shipped.py: its accuracy, and the answer rung retrained)."""
+    exact, why = numerics.bit_identity_possible()
+    if not exact:
+        pytest.skip(f"not bit-identical here ({why}); tests/test_shipped.py compares the accuracy within "
+                    "the seed spread")
+    fresh, shipped = load_artifacts(real_run / "artifacts"), load_shipped("rnn")
+    ours, theirs = fresh.model.state_dict(), shipped.model.state_dict()
+    assert ours.keys() == theirs.keys()
+    moved = [k for k in ours if not torch.equal(ours[k], theirs[k])]
+    assert not moved, f"notebook 02 trains other weights than har_rnn/shipped/rnn.pt ({moved}): " \
+                      "run `python -m har_rnn.tooling.ship` and commit har_rnn/shipped/"
+    for key in ("model_config", "train_config"):
+        assert fresh.checkpoint[key] == shipped.record[key], key
+    assert fresh.checkpoint["standardization"] == shipped.record["standardization"]
+    assert fresh.checkpoint["metrics"]["test_accuracy"] == shipped.test_accuracy
 
 
 @pytest.mark.real_data

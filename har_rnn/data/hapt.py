@@ -6,10 +6,12 @@ one small step each, so notebook 01 can plot them for one recording:
 
     read_raw_recording -> denoise -> separate_gravity -> window_starts
 
-`build_from_hapt` runs them over every recording and writes the official
-folder layout (names and number format from `uci_format`). Reading RawData
-(folder or zip) is `_hapt_raw`'s job; `read_segments` and `read_raw_recording`
-are importable from here too.
+`raw_to_channels` chains the two filters into the nine channels: the one path
+from raw signals to channels, for the rebuild and for a phone's own recording
+(`har_rnn.recording`). `build_from_hapt` runs them over every recording and
+writes the official folder layout (names and number format from `uci_format`).
+Reading RawData (folder or zip) is `_hapt_raw`'s job; `read_segments` and
+`read_raw_recording` are importable from here too.
 """
 from __future__ import annotations
 
@@ -85,6 +87,17 @@ def window_starts(n_samples: int) -> np.ndarray:
     return np.arange(0, n_samples - uf.WINDOW + 1, STEP, dtype=np.int64)
 
 
+def raw_to_channels(acc: np.ndarray, gyro: np.ndarray) -> np.ndarray:
+    """Raw 50 Hz acc (n, 3) in g and gyro (n, 3) in rad/s -> (n, 9) channels in CHANNELS order.
+
+    total_acc = denoise(acc), body_gyro = denoise(gyro), body_acc = total_acc minus its
+    part below 0.3 Hz (gravity).
+    """
+    total_acc, body_gyro = denoise(acc), denoise(gyro)
+    body_acc, _ = separate_gravity(total_acc)
+    return np.concatenate([body_acc, body_gyro, total_acc], axis=1)
+
+
 def _recording_windows(acc: np.ndarray, gyro: np.ndarray, segments: pd.DataFrame
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Windows (w, 128, 9) in CHANNELS order and their labels, cut inside each segment.
@@ -92,9 +105,7 @@ def _recording_windows(acc: np.ndarray, gyro: np.ndarray, segments: pd.DataFrame
     The whole recording is filtered first, so filters see real signal, not a
     segment edge; windows never cross a segment boundary.
     """
-    total_acc, body_gyro = denoise(acc), denoise(gyro)
-    body_acc, _ = separate_gravity(total_acc)
-    channels = np.concatenate([body_acc, body_gyro, total_acc], axis=1)
+    channels = raw_to_channels(acc, gyro)
     starts = [seg.start - 1 + window_starts(seg.end - seg.start + 1)
               for seg in segments.itertuples()]
     labels = [np.full(len(s), seg.activity) for s, seg in zip(starts, segments.itertuples())]
