@@ -3,9 +3,10 @@
 Occlusion asks "how much does the true-class probability drop if this part of
 the window is replaced?". Replacing with zeros (or the mean window, which is
 ~0 after standardization) feeds the model inputs it never saw; instead we paste
-the same steps and channels from other training windows of the same class, so
-the occluded window stays realistic and only the specific detail is lost.
-Averaging over a few such replacements reduces the luck of the draw.
+the same steps and channels from other training windows of the same class: real
+data of the class, though the spliced window (its edges, one sensor group from
+another window) is still new to the model. Averaging over a few such
+replacements reduces the luck of the draw.
 
 The input-gradient map is the cheap first-order view of the same question;
 `last_block_share` compares where in time the two put their weight.

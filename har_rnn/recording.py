@@ -428,15 +428,23 @@ def _on_grid(sensor: Sensor, grid: np.ndarray) -> np.ndarray:
     return np.column_stack([np.interp(grid, sensor.t, sensor.xyz[:, i]) for i in range(3)])
 
 
+PLACEMENT_WARN_DEGREES = 60     # beyond notebook 04's 30-degree rotations, with room for lying down
+
+
 def _placement_note(acc_g: np.ndarray) -> list[str]:
-    """HAPT's phone, upright on the waist, reads gravity along +x: say so when x points down."""
+    """HAPT's phone, on the waist, reads gravity along +x: say so when this recording's does not."""
     mean = acc_g.mean(axis=0)
-    if mean[0] >= 0:
+    if mean[0] < 0:
+        return [f"the accelerometer's x axis points down on average (mean x, y, z = {mean[0]:.2f}, {mean[1]:.2f}, "
+                f"{mean[2]:.2f} g; HAPT's phone, upright on the waist, reads about +0.8 g on x): is the phone "
+                "upside down, or the log in iOS's axes (--platform ios)? Expect poor predictions."]
+    angle = float(np.degrees(np.arccos(mean[0] / max(float(np.linalg.norm(mean)), 1e-12))))
+    if angle <= PLACEMENT_WARN_DEGREES:
         return []
-    note = (f"the accelerometer's x axis points down on average (mean x, y, z = {mean[0]:.2f}, {mean[1]:.2f}, "
-            f"{mean[2]:.2f} g; HAPT's phone, upright on the waist, reads about +0.8 g on x): is the phone "
-            "upside down, or the log in iOS's axes (--platform ios)? Expect poor predictions.")
-    return [note]
+    return [f"gravity lies {angle:.0f} degrees from the phone's +x axis on average (mean x, y, z = {mean[0]:.2f}, "
+            f"{mean[1]:.2f}, {mean[2]:.2f} g); HAPT's phone sat on the waist with gravity along +x (on its side, "
+            "in Android's axes), and the model has seen turns of up to 30 degrees only: a phone worn upright in "
+            "portrait (gravity along +y) is far outside that. Expect poor predictions."]
 
 
 def _check_gravity(acc_g: np.ndarray, where: str) -> None:

@@ -9,6 +9,8 @@ original 50 Hz data.
 """
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 import zipfile
@@ -120,6 +122,17 @@ def test_a_phone_upside_down_gets_a_note(tmp_path: Path) -> None:
     [note] = rec.read_recording(files).notes
     assert note.startswith("the accelerometer's x axis points down on average (mean x, y, z = -1.00, ")
     assert rec.read_recording(files, platform="ios").notes == []       # iOS's axes: all three flipped
+
+
+def test_a_phone_in_portrait_gets_a_note_and_hapts_placement_none(tmp_path: Path) -> None:
+    """Gravity along +y (Android's axes, the phone upright in portrait) is a 90-degree turn from
+    HAPT's +x: far beyond the 30 degrees the model saw turned. HAPT's own placement: no note."""
+    t = jittered_times(10)
+    portrait = upright(t)[:, [2, 0, 1]]                   # gravity on y instead of x (x: a slight tilt)
+    gyro = write_plain(tmp_path / "gyro.csv", t, columns(turning(t), GYRO))
+    [note] = rec.read_recording([write_plain(tmp_path / "portrait.csv", t, columns(portrait, ACC)), gyro]).notes
+    assert re.match(r"gravity lies 8\d degrees from the phone's \+x axis", note) and "portrait" in note
+    assert rec.read_recording([write_plain(tmp_path / "waist.csv", t, columns(upright(t), ACC)), gyro]).notes == []
 
 
 def sensor_logger_pair(folder: Path, t: np.ndarray) -> list[Path]:
@@ -347,7 +360,7 @@ def test_the_module_runs_as_a_program_without_a_traceback(tmp_path: Path) -> Non
 
 # --- HAPT's recordings, written as a phone would ----------------------------------------------
 
-# (experiment, user): four test volunteers (UCI's test split), two recordings of user 10
+# (experiment, user): four test volunteers (UCI's test split), one recording of user 10
 RECORDINGS = [(8, 4), (21, 10), (36, 18), (48, 24)]
 PHONE_RATE_HZ = 100
 
