@@ -436,7 +436,7 @@ def _placement_note(acc_g: np.ndarray) -> list[str]:
     mean = acc_g.mean(axis=0)
     if mean[0] < 0:
         return [f"the accelerometer's x axis points down on average (mean x, y, z = {mean[0]:.2f}, {mean[1]:.2f}, "
-                f"{mean[2]:.2f} g; HAPT's phone, upright on the waist, reads about +0.8 g on x): is the phone "
+                f"{mean[2]:.2f} g; HAPT's phone, upright on the waist, reads about +1 g on x): is the phone "
                 "upside down, or the log in iOS's axes (--platform ios)? Expect poor predictions."]
     angle = float(np.degrees(np.arccos(mean[0] / max(float(np.linalg.norm(mean)), 1e-12))))
     if angle <= PLACEMENT_WARN_DEGREES:

@@ -1,7 +1,8 @@
 """Rebuild the UCI HAR folder from the raw HAPT v2.1 recordings.
 
 HAPT ships the same volunteers' raw 50 Hz signals, unwindowed. The UCI HAR
-README says how its windows were made; the step functions do exactly that,
+README and features_info.txt say how its windows were made (the median filter's
+length and the gravity filter's order are this rebuild's choices); the step functions do that,
 one small step each, so notebook 01 can plot them for one recording:
 
     read_raw_recording -> denoise -> separate_gravity -> window_starts
