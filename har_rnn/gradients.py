@@ -1,4 +1,4 @@
-"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb, appendix/A1_Fixed_points_in_depth.ipynb by `python -m har_rnn.tooling.export`.
+"""Generated from 04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb, appendix/A1_Fixed_points_in_depth.ipynb, appendix/A4_Which_steps_and_sensors_occlusion.ipynb by `python -m har_rnn.tooling.export`.
 
 Do not edit: change the notebook cells marked `#| export gradients` and re-run
 the export (`make export`)."""
@@ -19,23 +19,6 @@ __all__ = [
     "last_k_accuracy",
     "step_jacobian_norms",
 ]
-
-
-# notebook 04, cell 88be3810
-def last_k_accuracy(model, X, y, ks, how):
-    """Test accuracy (%) when the model sees only the last k steps of every window, for k in ks.
-
-    how="truncate" feeds only those steps (the state starts from 0 there);
-    how="zero-fill" keeps the length and sets every earlier step to 0."""
-    out = {}
-    for k in ks:
-        if how == "truncate":
-            X_k = X[:, -k:]
-        else:
-            X_k = X.copy()
-            X_k[:, :X.shape[1] - k] = 0.0
-        out[k] = 100 * evaluate(model, X_k, y)["accuracy"]
-    return out
 
 
 # notebook 04, cell 6f3ded7f
@@ -116,3 +99,20 @@ def hidden_jacobian_norms(model, x):
 def decades_per_step(log_norms):
     """The average change of log10 ||d h_T / d h_t|| per step from t = 1 to t = T (median over windows)."""
     return np.median(log_norms[:, 0] - log_norms[:, -1]) / (log_norms.shape[1] - 1)
+
+
+# notebook A4, cell 88be3810
+def last_k_accuracy(model, X, y, ks, how):
+    """Test accuracy (%) when the model sees only the last k steps of every window, for k in ks.
+
+    how="truncate" feeds only those steps (the state starts from 0 there);
+    how="zero-fill" keeps the length and sets every earlier step to 0."""
+    out = {}
+    for k in ks:
+        if how == "truncate":
+            X_k = X[:, -k:]
+        else:
+            X_k = X.copy()
+            X_k[:, :X.shape[1] - k] = 0.0
+        out[k] = 100 * evaluate(model, X_k, y)["accuracy"]
+    return out

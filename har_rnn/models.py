@@ -144,14 +144,14 @@ class ConvRNNClassifier(nn.Module):
         return self.head(h.mean(dim=1) if self.config["readout"] == "mean" else h[:, -1])
 
 
-# notebook 04, cell 2f33957f
+# notebook 04, cell 48110b24
 def build_model(kind, config):
     """Every model this series compares, sized and seeded by `config` (a TrainConfig).
 
-    "rnn", "gru", "lstm", "cnn": this section. The gated cells get `config.gated_hidden_size`
-    units (a GRU/LSTM unit has 3/4 times a tanh unit's weights) and orthogonal W_hh blocks;
-    the identity start suits the tanh RNN. "rnn-mean", "conv-rnn", "conv-rnn-mean": the
-    ladder of section 6 (`ConvRNNClassifier`).
+    "rnn": notebook 02's model; "cnn": section 5's baseline; "gru", "lstm": the gated cells
+    (appendix A3), with `config.gated_hidden_size` units (a GRU/LSTM unit has 3/4 times a
+    tanh unit's weights) and orthogonal W_hh blocks, where the identity start suits the tanh
+    RNN; "rnn-mean", "conv-rnn", "conv-rnn-mean": the ladder's `ConvRNNClassifier`.
     """
     torch.manual_seed(config.seed)                 # the initial weights depend on the seed only
     if kind == "cnn":

@@ -1,4 +1,4 @@
-"""har_rnn.gradients (exported from notebook 04 and appendix A1): gradients through time, measured exactly."""
+"""har_rnn.gradients (exported from notebook 04 and appendices A1 and A4): gradients through time, measured exactly."""
 import numpy as np
 import pytest
 import torch
@@ -9,7 +9,8 @@ from har_rnn.gradients import hidden_jacobian_norms, input_gradient_norms, step_
 from har_rnn.recurrence import recurrence, recurrent_spectrum, unroll
 from har_rnn.models import RNNClassifier
 
-NOTEBOOKS = "04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb, appendix/A1_Fixed_points_in_depth.ipynb"
+NOTEBOOKS = ("04_What_the_RNN_Learns_vs_Where_it_Fails.ipynb, appendix/A1_Fixed_points_in_depth.ipynb, "
+             "appendix/A4_Which_steps_and_sensors_occlusion.ipynb")
 CELLS = ["rnn", "gru", "lstm"]
 
 
@@ -18,7 +19,7 @@ def tiny(cell, hidden=4, inputs=3, classes=3, seed=0):
     return RNNClassifier(input_size=inputs, hidden_size=hidden, num_classes=classes, cell=cell).double().eval()
 
 
-def test_gradients_module_is_generated_from_notebook_04_and_appendix_a1():
+def test_gradients_module_is_generated_from_notebook_04_and_appendices_a1_a4():
     assert (export.PACKAGE / "gradients.py").read_text(encoding="utf-8").startswith(
         f'"""Generated from {NOTEBOOKS} ')
 
