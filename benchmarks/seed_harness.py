@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from har_rnn.config import LADDER, TrainConfig
-from har_rnn.data import ACTIVITIES, fit_standardizer, load_har, standardize
+from har_rnn import streaming
+from har_rnn.config import ANSWER, LADDER, TrainConfig
+from har_rnn.data import ACTIVITIES, fit_standardizer, hapt_source, load_har, standardize
 from har_rnn.files import atomic_open
 from har_rnn.confusions import pair_errors
 from har_rnn.dynamics import class_mean_inputs, fixed_points_by_class
@@ -53,10 +54,13 @@ STATIC_POSTURES = tuple(ACTIVITIES.index(a) for a in ("SITTING", "STANDING", "LA
 
 
 def prepared_data(data_dir=None) -> dict:
-    """Notebook 02's arrays: standardized with training statistics, split by volunteer."""
+    """Notebook 02's arrays: standardized with training statistics, split by volunteer; and the
+    test volunteers' whole recordings (appendix A5) where the raw HAPT data is at hand."""
     har = load_har(data_dir, log=lambda *_: None)
     stats = fit_standardizer(har.X_train)
-    return {"X_train": standardize(har.X_train, stats), "X_raw": har.X_train, "y_train": har.y_train,
+    hapt = hapt_source()
+    whole = streaming.read_whole_recordings(hapt, np.unique(har.subjects_test)) if hapt is not None else None
+    return {"whole": whole, "X_train": standardize(har.X_train, stats), "X_raw": har.X_train, "y_train": har.y_train,
             "stats": stats,
             "s_train": har.subjects_train, "X_test": standardize(har.X_test, stats),
             "y_test": har.y_test, "s_test": har.subjects_test,
@@ -72,7 +76,7 @@ def full_run(name: str, config: TrainConfig, d: dict) -> dict:
     test = evaluate(model, X, y)
     pred = test["predictions"]
     zero_fill = X.copy()
-    zero_fill[:, :X.shape[1] // 2] = 0.0            # the first half hidden (notebook 04, section 3)
+    zero_fill[:, :X.shape[1] // 2] = 0.0            # the first half hidden (appendix A4, section 1)
     result = {"val_acc": 100 * float(history.val_acc.max()), "best_epoch": history.attrs["best_epoch"],
               "test_acc": 100 * test["accuracy"], "test_macro_f1": 100 * test["macro_f1"],
               "sitting_standing_errors": pair_errors(y, pred, SITTING, STANDING),
@@ -86,7 +90,22 @@ def full_run(name: str, config: TrainConfig, d: dict) -> dict:
             result["grad_ratio_log10"] = float(np.median(np.log10(norms[:, 0]) - np.log10(norms[:, -1])))
     if name == "rnn":
         result.update(rnn_readings(model, d, pred))
+    if name in ("rnn", ANSWER) and d["whole"] is not None:     # appendix A5
+        fixed = fixed_point_array(model, d) if name == "rnn" else None
+        result.update(streaming.readings(model, d["stats"], d["whole"], stateful_too=name == "rnn",
+                                         fixed_points=fixed))
     return result
+
+
+def _fixed_points(model, d: dict, hidden):
+    """Notebook 03's and A1's search: the fixed points under each activity's mean input."""
+    return fixed_points_by_class(model, class_mean_inputs(d["X_train"], d["y_train"]), hidden, d["y_test"])
+
+
+def fixed_point_array(model, d: dict) -> np.ndarray:
+    """Every activity's fixed points in one (k, H) array (A5's distances)."""
+    found, _ = _fixed_points(model, d, hidden_trajectories(model, d["X_test"]))
+    return np.concatenate([fp.points for fp in found]).astype(np.float64)
 
 
 def rnn_readings(model, d: dict, pred) -> dict:
@@ -94,7 +113,7 @@ def rnn_readings(model, d: dict, pred) -> dict:
     fixed points per activity, where occlusion hurts most, and the volunteer effect."""
     X, y = d["X_test"], d["y_test"]
     hidden = hidden_trajectories(model, X)
-    found, fixed = fixed_points_by_class(model, class_mean_inputs(d["X_train"], d["y_train"]), hidden, y)
+    found, fixed = _fixed_points(model, d, hidden)
     occlusion = occlusion_map(model, X, y, d["X_train"], d["y_train"])
     confused = np.isin(y, (SITTING, STANDING)) & np.isin(pred, (SITTING, STANDING)) & (pred != y)
     group, first, _, drop = peak(occlusion.mean(0))

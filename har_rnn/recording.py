@@ -48,7 +48,7 @@ CoreMotion's raw accelerometer must be written in m/s² (times 9.80665).
 Gyroscopes agree on both platforms (rad/s, counter-clockwise positive): never
 flipped. A median |acceleration| far from 1 g is refused (no gravity, or the
 wrong unit). The model only knows HAPT's placement: the phone upright on the
-waist, gravity along +x (notebook 04 shows what a turned phone does to it); a
+waist, gravity along +x (appendix A5 measures what a turned phone does to it); a
 recording whose x axis points down on average gets a note (upside down, or
 iOS's axes without ``--platform ios``?).
 

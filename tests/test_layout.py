@@ -24,7 +24,7 @@ from har_rnn.tooling import export
 
 PACKAGE = REPOSITORY / "har_rnn"
 HAND_WRITTEN = {"__init__", "files", "config", "artifacts", "notebook_02", "dynamics", "occlusion", "shipped",
-                "recording"}
+                "recording", "streaming"}
 
 
 def _modules() -> dict[str, Path]:

@@ -40,7 +40,7 @@ REFRESH = "Refresh the committed notebooks with `make notebooks` (HAR_HAPT_DIR s
 
 
 def test_the_four_chapters_and_the_appendix_exist():
-    assert [Path(n).name[:2] for n in NAMES] == ["01", "02", "03", "04", "A1", "A2", "A3", "A4"], NAMES
+    assert [Path(n).name[:2] for n in NAMES] == ["01", "02", "03", "04", "A1", "A2", "A3", "A4", "A5"], NAMES
 
 
 def _run_env(monkeypatch, tmp: Path, **extra: str) -> None:

@@ -49,7 +49,15 @@ HEADLINE_RUNS = {
     **{key: ("rnn", key) for key in (
         "all_fixed_points", "slowest_decay_factor", "occlusion_peak_group", "occlusion_peak_step",
         "confused_occlusion_peak_group", "confused_occlusion_peak_step", "occlusion_last_block_share",
-        "gradient_last_block_share", "volunteer_rho_all", "volunteer_rho_correct")}}
+        "gradient_last_block_share", "volunteer_rho_all", "volunteer_rho_correct")},
+    # appendix A5: both models on the test volunteers' whole recordings
+    "whole_rnn_windowed_acc": ("rnn", "whole_windowed_acc"), "whole_answer_windowed_acc": (ANSWER, "whole_windowed_acc"),
+    "whole_rnn_stateful_acc": ("rnn", "stateful_acc"), "whole_rnn_delay_s": ("rnn", "whole_delay_s"),
+    "whole_answer_delay_s": (ANSWER, "whole_delay_s"), "whole_rnn_stateful_delay_s": ("rnn", "stateful_delay_s"),
+    "whole_still_fixed_point_distance": ("rnn", "still_fixed_point_distance"),
+    "whole_walking_fixed_point_distance": ("rnn", "walking_fixed_point_distance"),
+    "whole_rnn_turned_90_acc": ("rnn", "turned_90_acc"), "whole_answer_turned_30_acc": (ANSWER, "turned_30_acc"),
+    "whole_answer_turned_90_acc": (ANSWER, "turned_90_acc")}
 
 # Counts of the data and settings of the code: the same on every machine.
 DATA_KEYS = {"data_source", "answer_rung", "hidden_size", *(f"train_{a.lower()}" for a in ACTIVITIES)}

@@ -55,6 +55,19 @@ MEASURES = {
     "tenfold_threshold_fixed_points": "fixed points at 10x the threshold",
     "slowest_decay_factor": "slowest decay factor per step",
     **{f"recall_{k}": f"recall {activity} %" for k, activity in enumerate(ACTIVITIES)},
+    # appendix A5: whole recordings
+    "whole_windowed_acc": "accuracy, windows inside one activity %",
+    "whole_inside_confidence": "confidence inside one activity %",
+    "whole_transition_confidence": "confidence during transitions %",
+    "whole_transition_still_share": "transitions called a still posture %",
+    "whole_delay_s": "median delay after a change, s", "stateful_delay_s": "median delay after a change, s",
+    "stateful_acc": "accuracy at the same windows' ends %",
+    "stateful_gap_first_half": "minus windowed, first half, points",
+    "stateful_gap_second_half": "minus windowed, second half, points",
+    "still_fixed_point_distance": "distance to a fixed point, still postures",
+    "walking_fixed_point_distance": "distance to a fixed point, walking",
+    "transition_fixed_point_distance": "distance to a fixed point, transitions",
+    **{f"turned_{d}_acc": f"accuracy, phone turned {d}° %" for d in (30, 60, 90)},
 }
 
 
