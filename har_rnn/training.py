@@ -37,22 +37,9 @@ __all__ = [
 ]
 
 
-# notebook 02, cell 8ea3004c
-def set_seed(seed):
-    """Seed Python, NumPy and PyTorch (the initial weights and anything else drawn at random)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 # notebook 02, cell 8e61dc9f
 def volunteer_split(subjects, validation_volunteers):
-    """Indices of the training windows to fit on and of those of the named validation volunteers.
-
-    Whole volunteers are held out: one person's windows overlap and resemble each
-    other, so a random split of windows would measure how well the model
-    remembers people it has already seen, not how it does on new ones.
-    """
+    """Indices of the training windows to fit on, and of those of the named validation volunteers."""
     subjects = np.asarray(subjects)
     missing = sorted(set(validation_volunteers) - set(subjects.tolist()))
     if missing or len(set(validation_volunteers)) >= len(np.unique(subjects)):
@@ -62,46 +49,24 @@ def volunteer_split(subjects, validation_volunteers):
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
-# notebook 02, cell 9704ef1d
+# notebook 02, cell f7ce62ca
+def set_seed(seed):
+    """Seed Python, NumPy and PyTorch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def make_loader(X, y, batch_size, shuffle, seed=0):
     """Mini-batches of (windows, labels); the shuffling order depends only on `seed`."""
-    dataset = TensorDataset(torch.as_tensor(X, dtype=torch.float32),
-                            torch.as_tensor(y, dtype=torch.long))
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
+    dataset = TensorDataset(torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long))
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
+                      generator=torch.Generator().manual_seed(seed))
 
 
-# notebook 02, cell a0c2d9cd
-def train_one_epoch(model, loader, optimizer, clip_norm, augment=None):
-    """One pass over `loader`: the mean training loss and accuracy, and every batch's
-    gradient norm before clipping. `augment`, if given, changes each training batch
-    before the model sees it (notebook 04 rotates the windows)."""
-    device = next(model.parameters()).device
-    model.train()
-    total_loss, correct, seen, grad_norms = 0.0, 0, 0, []
-    for xb, yb in loader:
-        if augment is not None:
-            xb = augment(xb)
-        xb, yb = xb.to(device), yb.to(device)
-        logits = model(xb)
-        loss = nn.functional.cross_entropy(logits, yb)
-        optimizer.zero_grad()
-        loss.backward()
-        # The global L2 norm of all gradients; above clip_norm they are rescaled to length
-        # clip_norm (same direction). With clip_norm=None it is only measured.
-        norm = nn.utils.clip_grad_norm_(model.parameters(), clip_norm or float("inf"))
-        optimizer.step()
-        grad_norms.append(norm.item())
-        total_loss += loss.item() * len(yb)
-        correct += (logits.argmax(1) == yb).sum().item()
-        seen += len(yb)
-    return {"loss": total_loss / seen, "accuracy": correct / seen, "grad_norms": np.array(grad_norms)}
-
-
-# notebook 02, cell 245c85d1
 @contextlib.contextmanager
 def model_mode(model, training):
-    """Run a block with `model` in training (True) or evaluation (False) mode; restore the mode after."""
+    """Run a block in training (True) or evaluation (False) mode; restore the mode after."""
     was_training = model.training
     model.train(training)
     try:
@@ -114,11 +79,9 @@ def model_mode(model, training):
 def evaluate(model, X, y, batch_size=512):
     """Loss, accuracy, macro-F1 and the predicted classes of `model` on (X, y)."""
     device = next(model.parameters()).device
-    X = torch.as_tensor(X, dtype=torch.float32)
-    y = torch.as_tensor(y, dtype=torch.long)
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
     with model_mode(model, False):
-        logits = torch.cat([model(X[i:i + batch_size].to(device)).cpu()
-                            for i in range(0, len(X), batch_size)])
+        logits = torch.cat([model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)])
     predictions = logits.argmax(1).numpy()
     return {"loss": nn.functional.cross_entropy(logits, y).item(),
             "accuracy": float((predictions == y.numpy()).mean()),
@@ -126,12 +89,32 @@ def evaluate(model, X, y, batch_size=512):
             "predictions": predictions}
 
 
+# notebook 02, cell a0c2d9cd
+def train_one_epoch(model, loader, optimizer, clip_norm, augment=None):
+    """One pass over `loader`: mean loss and accuracy, and every batch's gradient norm before clipping."""
+    device = next(model.parameters()).device
+    model.train()
+    total_loss, correct, seen, grad_norms = 0.0, 0, 0, []
+    for xb, yb in loader:
+        if augment is not None:          # notebook 04 rotates the windows
+            xb = augment(xb)
+        xb, yb = xb.to(device), yb.to(device)
+        logits = model(xb)
+        loss = nn.functional.cross_entropy(logits, yb)
+        optimizer.zero_grad()
+        loss.backward()
+        norm = nn.utils.clip_grad_norm_(model.parameters(), clip_norm or float("inf"))  # None: measure only
+        optimizer.step()
+        grad_norms.append(norm.item())
+        total_loss += loss.item() * len(yb)
+        correct += (logits.argmax(1) == yb).sum().item()
+        seen += len(yb)
+    return {"loss": total_loss / seen, "accuracy": correct / seen, "grad_norms": np.array(grad_norms)}
+
+
 # notebook 02, cell 86c6977b
 def fit(model, X_tr, y_tr, X_val, y_val, config, *, augment=None, verbose=True):
-    """Train with Adam as `config` (a TrainConfig) says; keep the epoch with the best
-    validation accuracy. Returns the history (one row per epoch); `model` ends up
-    holding the best weights. `verbose`: one line of progress, a character per epoch
-    (`*` where validation accuracy improved, `.` elsewhere), then the epoch kept."""
+    """Train as `config` says; `model` ends with the best validation epoch's weights. Returns the history."""
     set_seed(config.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model.to(device)
@@ -139,23 +122,21 @@ def fit(model, X_tr, y_tr, X_val, y_val, config, *, augment=None, verbose=True):
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
                  if config.schedule == "cosine" else None)
-    history, best_acc, best_state = [], -1.0, None
+    history, best_acc = [], -1.0
     for epoch in range(1, config.epochs + 1):
-        start = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
+        start, lr = time.perf_counter(), optimizer.param_groups[0]["lr"]
         train = train_one_epoch(model, loader, optimizer, config.clip_norm, augment)
         val = evaluate(model, X_val, y_val)
-        seconds = time.perf_counter() - start
-        improved = val["accuracy"] > best_acc
-        if improved:
-            best_acc = val["accuracy"]
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         norms = train["grad_norms"]
         history.append({"epoch": epoch, "train_loss": train["loss"], "train_acc": train["accuracy"],
                         "val_loss": val["loss"], "val_acc": val["accuracy"], "lr": lr,
                         "grad_norm_median": float(np.median(norms)),
                         "clipped_share": float((norms > config.clip_norm).mean()) if config.clip_norm else 0.0,
-                        "seconds": seconds})
+                        "seconds": time.perf_counter() - start})
+        improved = val["accuracy"] > best_acc
+        if improved:
+            best_acc = val["accuracy"]
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         if verbose:
             print(f"{config.epochs} epochs: " if epoch == 1 else "", "*" if improved else ".",
                   sep="", end="", flush=True)
@@ -199,8 +180,7 @@ def short_run(X_fit, y_fit, X_check, y_check, config, *, verbose=True, **changes
 
 # notebook 02, cell 8997c36e
 def random_window_split(n_windows, seed):
-    """Positions of the windows to fit on and of a random fifth held out, ignoring who is who:
-    the split that exercise 1 compares with holding out whole volunteers."""
+    """Positions of the windows to fit on and of a random fifth held out, ignoring who is who."""
     shuffled = np.random.default_rng(seed).permutation(n_windows)
     return shuffled[n_windows // 5:], shuffled[:n_windows // 5]
 

@@ -46,8 +46,8 @@ def committed_note(config, results: dict | None = None) -> str | None:
 MEASURES = {
     "val_acc": "validation accuracy %", "test_acc": "test accuracy %", "test_macro_f1": "test macro-F1 %",
     "best_val_acc": "best validation accuracy %", "sitting_standing_errors": "sitting/standing errors",
-    "random_windows_acc": "accuracy on random held-out windows %",
-    "new_volunteers_acc": "accuracy on new volunteers %",
+    "random_windows_acc": "random split: accuracy on the same windows %",
+    "new_volunteers_acc": "volunteer split: accuracy on the same windows %",
     "first_half_zeroed_lost": "points lost, first half zeroed",
     "grad_ratio_log10": "log10 gradient ratio t=1 / t=128",
     "volunteer_rho_all": "Spearman's rho, all windows", "volunteer_rho_correct": "Spearman's rho, correct windows",
