@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import LADDER
+from ..config import ANSWER, LADDER
 from ..data.uci_format import ACTIVITIES
 
 RESULTS_FILE = Path(__file__).with_name("seed_results.json")   # shipped with the package: notebooks read it
@@ -73,6 +73,8 @@ MEASURES = {
 
 def run_label(name: str) -> str:
     """How the tables name a run: notebook 02's model plainly, the others as notebook 04's ladder does."""
+    if name == ANSWER:
+        return f"{LADDER[name].label} (the answer rung)"
     return "vanilla RNN" if name == "rnn" else LADDER[name].label if name in LADDER else name
 
 
