@@ -47,8 +47,8 @@ def volunteer_effect(h, y, pred, volunteers, classes):
 
     Per volunteer: mean recall over `classes`, and mean distance from the class centres
     (`distance_from_class_centre`), once with all their windows and once with the
-    correctly classified ones only (a misclassified window lies across a decision
-    boundary, so it is far from its class centre by construction). Returns the table
+    correctly classified ones only (a misclassified window lies past a decision
+    boundary, so it tends to lie farther from its class centre). Returns the table
     and Spearman's rank correlation between recall and each distance.
     """
     recall = recall_by_volunteer(y, pred, volunteers, range(int(y.max()) + 1))[list(classes)]
