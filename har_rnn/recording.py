@@ -47,7 +47,7 @@ it on, the log is in Android's axes already: no flag). A plain file from
 CoreMotion's raw accelerometer must be written in m/s² (times 9.80665).
 Gyroscopes agree on both platforms (rad/s, counter-clockwise positive): never
 flipped. A median |acceleration| far from 1 g is refused (no gravity, or the
-wrong unit). The model only knows HAPT's placement: the phone upright on the
+wrong unit). The model only knows HAPT's placement: the phone on its side (landscape) on the
 waist, gravity along +x (appendix A5 measures what a turned phone does to it); a
 recording whose x axis points down on average gets a note (upside down, or
 iOS's axes without ``--platform ios``?).
@@ -436,7 +436,7 @@ def _placement_note(acc_g: np.ndarray) -> list[str]:
     mean = acc_g.mean(axis=0)
     if mean[0] < 0:
         return [f"the accelerometer's x axis points down on average (mean x, y, z = {mean[0]:.2f}, {mean[1]:.2f}, "
-                f"{mean[2]:.2f} g; HAPT's phone, upright on the waist, reads about +1 g on x): is the phone "
+                f"{mean[2]:.2f} g; HAPT's phone, on its side on the waist, reads about +1 g on x): is the phone "
                 "upside down, or the log in iOS's axes (--platform ios)? Expect poor predictions."]
     angle = float(np.degrees(np.arccos(mean[0] / max(float(np.linalg.norm(mean)), 1e-12))))
     if angle <= PLACEMENT_WARN_DEGREES:

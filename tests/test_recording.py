@@ -43,7 +43,7 @@ def jittered_times(duration: float, rate: float = 100.0, start: float = 0.0, jit
 
 
 def upright(t: np.ndarray) -> np.ndarray:
-    """Accelerometer (m/s²) of a phone upright on the waist, swaying slowly: gravity on x."""
+    """Accelerometer (m/s²) of a phone on its side on the waist, swaying slowly: gravity on x."""
     return np.column_stack([G * (1 + 0.05 * np.sin(2 * np.pi * 0.5 * t)),
                             0.5 * np.sin(2 * np.pi * 0.3 * t), np.full_like(t, 0.4)])
 
