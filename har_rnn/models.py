@@ -26,14 +26,7 @@ RECURRENT_INITS = ("default", "orthogonal", "identity")
 
 # notebook 02, cell 4c2a7526
 def init_recurrent_weights(rnn, scheme):
-    """Re-initialise the hidden-to-hidden matrices W_hh of every layer.
-
-    PyTorch draws W_hh uniformly from [-1/sqrt(H), 1/sqrt(H)], which shrinks
-    most directions of h at every step. An orthogonal (or identity) W_hh keeps
-    the length of h; only tanh' <= 1 still shrinks the gradient (appendix A1's
-    exercise measures how much). GRU and LSTM stack one
-    H x H block per gate in W_hh; each block is initialised on its own.
-    """
+    """Set how W_hh starts in every layer: "identity", "orthogonal" or "default" (PyTorch's own)."""
     if scheme not in RECURRENT_INITS:
         raise ValueError(f"recurrent_init must be one of {RECURRENT_INITS}, got {scheme!r}")
     if scheme == "default":
@@ -42,6 +35,7 @@ def init_recurrent_weights(rnn, scheme):
         if not name.startswith("weight_hh"):
             continue
         with torch.no_grad():
+            # GRU and LSTM stack one H x H block per gate in W_hh: each block starts on its own.
             for block in weight.split(rnn.hidden_size, dim=0):
                 if scheme == "orthogonal":
                     nn.init.orthogonal_(block)
@@ -51,12 +45,7 @@ def init_recurrent_weights(rnn, scheme):
 
 # notebook 02, cell 173c8632
 class RNNClassifier(nn.Module):
-    """Read a window step by step; classify it from the last hidden state.
-
-    cell: "rnn" (vanilla, tanh), "gru" or "lstm".
-    recurrent_init: how W_hh starts: "identity" (default, as in `TrainConfig`),
-    "orthogonal" or "default" (PyTorch's uniform init); see `init_recurrent_weights`.
-    """
+    """Read a window step by step with `cell` ("rnn", "gru" or "lstm"); classify its last hidden state."""
 
     def __init__(self, input_size=9, hidden_size=64, num_classes=6, cell="rnn",
                  num_layers=1, recurrent_init="identity"):
@@ -77,12 +66,11 @@ class RNNClassifier(nn.Module):
         return output
 
     def forward(self, x, state=None):
-        """x: (B, T, input_size) -> logits (B, num_classes). `state` is the recurrent state to
-        start from (None: zeros), e.g. one carried over from the previous window."""
+        """x: (B, T, input_size) -> logits (B, num_classes); `state`: the state to start from (None: zeros)."""
         _, h_n = self.rnn(x, state)
         if isinstance(h_n, tuple):   # the LSTM returns (h_n, c_n)
             h_n = h_n[0]
-        return self.head(h_n[-1])    # h_n: (num_layers, B, H); take the last layer
+        return self.head(h_n[-1])    # h_n is (num_layers, B, H): the head reads the last layer
 
 
 # notebook 04, cell 2f33957f
