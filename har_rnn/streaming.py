@@ -48,7 +48,7 @@ class WholeRecording:
 
 
 def turn_about_z(degrees: float) -> np.ndarray:
-    """The 3 x 3 rotation by `degrees` about z: in the screen's plane, gravity (+x when upright)
+    """The 3 x 3 rotation by `degrees` about z: in the screen's plane, gravity (+x as HAPT's phone sat)
     turns towards +y."""
     a = np.deg2rad(degrees)
     return np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
