@@ -29,7 +29,7 @@ import torch
 torch.set_num_threads(1)
 import seed_harness as seeds
 from har_rnn.config import TrainConfig
-from har_rnn.models import build_model
+from har_rnn.ladder import build_model
 from har_rnn.training import fit, volunteer_split
 d = seeds.prepared_data()
 config = dataclasses.replace(TrainConfig(), epochs=int(sys.argv[2]))

@@ -33,7 +33,8 @@ from har_rnn.occlusion import input_saliency, last_block_share, occlusion_map, p
 from har_rnn.tooling.comparison import ladder_settings
 from har_rnn.tooling.numerics import apply_in_process, cpu_kind
 from har_rnn.tooling.seeds import RESULTS_FILE, SEEDS
-from har_rnn.training import evaluate, random_window_split, train_rung, volunteer_split
+from har_rnn.ladder import train_rung
+from har_rnn.training import evaluate, random_window_split, volunteer_split
 from har_rnn.training import short_run
 from har_rnn.volunteers import volunteer_effect
 

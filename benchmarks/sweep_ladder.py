@@ -2,7 +2,7 @@
 
     python benchmarks/sweep_ladder.py conv-rnn-mean:rot=20 cnn:rot=30,epochs=40 --seeds 0 1
 
-Each argument is a model kind (`har_rnn.models.build_model`) with optional
+Each argument is a model kind (`har_rnn.ladder.build_model`) with optional
 changes: `rot` (degrees of random rotation), `epochs`, `lr`, `channels` (the
 conv front end's width). Every run follows notebook 04's protocol (TrainConfig,
 validation volunteers, the epoch chosen on validation) and prints its best
@@ -47,7 +47,8 @@ def _run(spec: str, seed: int) -> dict:
     import torch
 
     from har_rnn.config import TrainConfig
-    from har_rnn.models import ConvRNNClassifier, build_model
+    from har_rnn.ladder import build_model
+    from har_rnn.models import ConvRNNClassifier
     from har_rnn.training import RandomRotation, fit, volunteer_split
 
     kind, changes = _parse(spec)

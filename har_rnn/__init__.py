@@ -10,7 +10,8 @@ Four floors, imports running one way (tooling -> lessons -> data -> files):
   and `training` (02, 04), `hidden` (03), `confusions` and `gradients` (04),
   `recurrence` (the RNN's step written out, appendix A1) and `volunteers`
   (appendix A2), generated from notebook cells (`make export`); `dynamics`
-  (fixed points) and `occlusion`, hand-written; with `config` (`TrainConfig`,
+  (fixed points), `occlusion`, `ladder` (notebook 04's models built and trained by
+  name) and `rotations`, hand-written; with `config` (`TrainConfig`,
   the ladder), `artifacts` (what notebook 02 writes and 03/04 read) and
   `notebook_02` (those artifacts loaded, or trained first where they are
   missing, with notebook 02's code); `shipped` (the two trained models that ship with

@@ -69,7 +69,7 @@ class TrainConfig:
 @dataclass(frozen=True)
 class Rung:
     """One model of notebook 04's ladder, trained with a TrainConfig and these changes."""
-    kind: str                      # the model: `models.build_model(kind, config)`
+    kind: str                      # the model: `ladder.build_model(kind, config)`
     label: str                     # how tables and figures name it
     rotation_degrees: float = 0.0  # rotate each training window by up to this angle (0: no rotation)
     epoch_factor: float = 1.0      # train this many times the TrainConfig's epochs

@@ -12,7 +12,6 @@ __all__ = [
     "ConvRNNClassifier",
     "RECURRENT_INITS",
     "RNNClassifier",
-    "build_model",
     "init_recurrent_weights",
 ]
 
@@ -130,24 +129,3 @@ class ConvRNNClassifier(nn.Module):
     def forward(self, x):
         h = self.hidden_states(x)
         return self.head(h.mean(dim=1) if self.config["readout"] == "mean" else h[:, -1])
-
-
-# notebook 04, cell 48110b24
-def build_model(kind, config):
-    """Every model this series compares, sized and seeded by `config` (a TrainConfig).
-
-    "rnn": notebook 02's model; "cnn": section 5's baseline; "gru", "lstm": the gated cells
-    (appendix A3), with `config.gated_hidden_size` units (a GRU/LSTM unit has 3/4 times a
-    tanh unit's weights) and orthogonal W_hh blocks, where the identity start suits the tanh
-    RNN; "rnn-mean", "conv-rnn", "conv-rnn-mean": the ladder's `ConvRNNClassifier`.
-    """
-    torch.manual_seed(config.seed)                 # the initial weights depend on the seed only
-    if kind == "cnn":
-        return CNNClassifier(channels=config.cnn_channels)
-    if kind == "rnn":
-        return RNNClassifier(hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)
-    if kind in ("gru", "lstm"):
-        return RNNClassifier(hidden_size=config.gated_hidden_size, cell=kind, recurrent_init="orthogonal")
-    readout = "mean" if kind.endswith("-mean") else "last"
-    return ConvRNNClassifier(conv_layers=2 if kind.startswith("conv") else 0, readout=readout,
-                             hidden_size=config.hidden_size, recurrent_init=config.recurrent_init)

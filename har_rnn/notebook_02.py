@@ -18,7 +18,8 @@ from .config import TrainConfig
 from .data import current_fingerprint, fit_standardizer, load_har, standardize
 from .files import display_path
 from .models import RNNClassifier
-from .training import evaluate, make_loader, save_run, train_one_epoch, train_rung, volunteer_split
+from .ladder import train_rung
+from .training import evaluate, make_loader, save_run, train_one_epoch, volunteer_split
 
 __all__ = ["load_or_train_artifacts", "train_and_save", "training_minutes"]
 

@@ -17,9 +17,9 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from har_rnn.artifacts import save_artifacts
-from har_rnn.config import LADDER
 from har_rnn.data import standardize
-from har_rnn.models import RNNClassifier, build_model
+from har_rnn.models import RNNClassifier
+from har_rnn.rotations import random_rotations
 
 __all__ = [
     "RandomRotation",
@@ -32,7 +32,6 @@ __all__ = [
     "set_seed",
     "short_run",
     "train_one_epoch",
-    "train_rung",
     "volunteer_split",
 ]
 
@@ -203,36 +202,9 @@ class RandomRotation:
         self.max_angle = math.radians(max_degrees)
         self.generator = torch.Generator().manual_seed(seed)
 
-    def matrices(self, n):
-        """n random 3 x 3 rotations (Rodrigues: R = I + sin(a) K + (1 - cos(a)) K^2)."""
-        axis = torch.randn(n, 3, generator=self.generator)
-        axis = axis / axis.norm(dim=1, keepdim=True)
-        angle = (2 * torch.rand(n, generator=self.generator) - 1) * self.max_angle
-        zero = torch.zeros(n)
-        K = torch.stack([zero, -axis[:, 2], axis[:, 1],
-                         axis[:, 2], zero, -axis[:, 0],
-                         -axis[:, 1], axis[:, 0], zero], dim=1).reshape(n, 3, 3)
-        s, c = angle.sin()[:, None, None], angle.cos()[:, None, None]
-        return torch.eye(3) + s * K + (1 - c) * (K @ K)
-
     def __call__(self, xb):
         B, T, C = xb.shape
+        R = random_rotations(B, self.max_angle, self.generator)          # (B, 3, 3): one per window
         triads = (xb * self.std + self.mean).reshape(B, T, C // 3, 3)    # in g and rad/s
-        rotated = triads @ self.matrices(B).transpose(1, 2)[:, None]      # x -> R x at every step
+        rotated = triads @ R.transpose(1, 2)[:, None]                     # x -> R x at every step
         return (rotated.reshape(B, T, C) - self.mean) / self.std
-
-
-# notebook 04, cell 804243df
-def train_rung(name, config, X, y, subjects, stats, *, verbose=True):
-    """Train model `name` of notebook 04's ladder (`LADDER`) as every model in this series is
-    trained: `fit` on the training volunteers, the best epoch chosen on the validation
-    volunteers, with the rung's own epochs and (section 6) rotated windows. The notebooks and
-    the 3-seed benchmark call this one function. Returns the model (CPU, eval mode) and its history."""
-    rung = LADDER[name]
-    run_config = rung.train_config(config)
-    fit_idx, val_idx = volunteer_split(subjects, run_config.validation_volunteers)
-    model = build_model(rung.kind, run_config)
-    augment = RandomRotation(stats, rung.rotation_degrees, run_config.seed) if rung.rotation_degrees else None
-    history = fit(model, X[fit_idx], y[fit_idx], X[val_idx], y[val_idx], run_config,
-                  augment=augment, verbose=verbose)
-    return model.cpu().eval(), history

@@ -15,7 +15,7 @@ numerics.apply_in_process()
 import numpy as np  # noqa: E402
 
 from har_rnn.config import TrainConfig  # noqa: E402
-from har_rnn.models import build_model  # noqa: E402
+from har_rnn.ladder import build_model  # noqa: E402
 from har_rnn.training import RandomRotation, fit  # noqa: E402
 
 KINDS = ("rnn", "gru", "lstm", "cnn", "rnn-mean", "conv-rnn", "conv-rnn-mean")

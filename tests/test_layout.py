@@ -23,7 +23,7 @@ from har_rnn.files import REPOSITORY
 from har_rnn.tooling import export
 
 PACKAGE = REPOSITORY / "har_rnn"
-HAND_WRITTEN = {"__init__", "files", "config", "artifacts", "notebook_02", "dynamics", "occlusion", "shipped",
+HAND_WRITTEN = {"__init__", "files", "config", "artifacts", "notebook_02", "dynamics", "occlusion", "shipped", "ladder", "rotations",
                 "recording", "streaming"}
 
 

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from har_rnn.config import TrainConfig
-from har_rnn.models import CNNClassifier, ConvRNNClassifier, RNNClassifier, build_model, init_recurrent_weights
+from har_rnn.ladder import build_model
+from har_rnn.models import CNNClassifier, ConvRNNClassifier, RNNClassifier, init_recurrent_weights
 
 # Parameters of each kind with the default TrainConfig: the notebooks compare models of about this size.
 PARAMETERS = {"rnn": 5190, "rnn-mean": 5190, "conv-rnn": 13286, "conv-rnn-mean": 13286,

@@ -24,7 +24,7 @@ import pytest
 from har_rnn.data.hapt import CANONICAL
 from har_rnn.tooling import numerics
 
-# The probe rebuilds and standardizes, and trains every kind of models.build_model and one with rotated windows.
+# The probe rebuilds and standardizes, and trains every kind of ladder.build_model and one with rotated windows.
 KINDS = {"rebuild", "standardize", "rnn", "gru", "lstm", "cnn", "rnn-mean", "conv-rnn", "conv-rnn-mean",
          "conv-rnn-mean+rot"}
 NUMPY_AVX512 = "X86_V4 AVX512_ICL AVX512_SPR"

@@ -45,7 +45,8 @@ def train(name: str, data, *, log=print) -> dict:
 
     from ..config import LADDER, TrainConfig
     from ..shipped import SHIPPED, make_record
-    from ..training import evaluate, train_rung
+    from ..ladder import train_rung
+    from ..training import evaluate
 
     rung, config, har = SHIPPED[name], TrainConfig(), data.har
     log(f"{name} ({rung}): ", end="")

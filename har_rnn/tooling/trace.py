@@ -109,7 +109,7 @@ def _op_recorder():
 
 def _model(name: str, config):
     from ..config import LADDER
-    from ..models import build_model
+    from ..ladder import build_model
 
     rung = LADDER[name]
     return rung, build_model(rung.kind, config)
