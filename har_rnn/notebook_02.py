@@ -3,7 +3,7 @@
 Notebooks 03, 04 and the appendix start with `load_or_train_artifacts`. Where
 notebook 02 has run, it loads its folder (checked by `load_artifacts`). Where
 there is none (a notebook opened on its own, as on Colab, where each notebook
-gets its own machine), it first runs notebook 02's sections 1-4 with notebook
+gets its own machine), it first runs notebook 02's sections 1-5 with notebook
 02's exported code and settings, and says so in one line with how long that
 takes here. A test checks that this trains the very model notebook 02 saves.
 """
@@ -25,7 +25,7 @@ __all__ = ["load_or_train_artifacts", "train_and_save", "training_minutes"]
 
 
 def train_and_save(folder, config, data, *, verbose=True) -> dict:
-    """Notebook 02's sections 1-4: standardize, train on the training volunteers (`train_rung`,
+    """Notebook 02's sections 1-5: standardize, train on the training volunteers (`train_rung`,
     the protocol every model of the series shares), test once, save. Returns the test metrics."""
     stats = fit_standardizer(data.X_train)
     X_train, X_test = standardize(data.X_train, stats), standardize(data.X_test, stats)
