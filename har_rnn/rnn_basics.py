@@ -10,6 +10,9 @@ import torch
 from har_rnn.data import CHANNEL_UNITS, SAMPLE_RATE_HZ, channel_groups
 
 __all__ = [
+    "autocorrelation",
+    "order_aware_features",
+    "order_blind_features",
     "plot_window",
     "rnn_forward_loop",
 ]
@@ -61,6 +64,26 @@ def plot_window(x, channels, title=None, *, ylims=None, units=None, axes=None,
     axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     axes[-1].set_xlabel("time (s)")
     return fig
+
+
+# notebook 01, cell 8aecaad2
+def order_blind_features(X):
+    """Per-channel mean and standard deviation over the time steps: (N, 2 * channels)."""
+    return np.concatenate([X.mean(axis=1), X.std(axis=1)], axis=1)
+
+
+# notebook 01, cell fa8aa038
+def autocorrelation(X, lag):
+    """Per-channel correlation of each window with itself `lag` steps later: (N, channels)."""
+    centred = X - X.mean(axis=1, keepdims=True)
+    return ((centred[:, lag:] * centred[:, :-lag]).sum(axis=1)
+            / np.maximum((centred ** 2).sum(axis=1), 1e-12))
+
+
+def order_aware_features(X):
+    """The order-blind features plus each channel's autocorrelation at lags 1, 5 and 25 steps: (N, 5 * channels)."""
+    return np.concatenate([order_blind_features(X)] + [autocorrelation(X, lag) for lag in (1, 5, 25)],
+                          axis=1)
 
 
 # notebook 01, cell f1fc8b50
