@@ -204,7 +204,7 @@ class RandomRotation:
 
     def __call__(self, xb):
         B, T, C = xb.shape
-        R = random_rotations(B, self.max_angle, self.generator)          # (B, 3, 3): one per window
         triads = (xb * self.std + self.mean).reshape(B, T, C // 3, 3)    # in g and rad/s
+        R = random_rotations(B, self.max_angle, self.generator)          # (B, 3, 3): one per window
         rotated = triads @ R.transpose(1, 2)[:, None]                     # x -> R x at every step
         return (rotated.reshape(B, T, C) - self.mean) / self.std
