@@ -79,8 +79,8 @@ class Rung:
         return dataclasses.replace(config, epochs=round(config.epochs * self.epoch_factor))
 
 
-# Notebook 04's ladder: each rung changes one thing from the one above it (the rotated one also
-# its epochs); then the controls.
+# Notebook 04's ladder: each rung adds one change to the one above it (the conv rung's pooling also
+# shortens the sequence to 32 steps, the rotated one also changes its epochs); then the controls.
 # Chosen on the validation volunteers (benchmarks/EXPERIMENTS.md): rotations up to 30 degrees,
 # with them 1.5 times the epochs (45, not 30: for conv-rnn-mean, 45 epochs helped only with
 # rotated windows; the rotated controls take the same budget), and the answer rung; the
