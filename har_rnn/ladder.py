@@ -1,9 +1,9 @@
 """Notebook 04's models built and trained by name (hand-written: plumbing the chapter calls, not a lesson).
 
 `build_model(kind, config)` makes any model this series compares; `train_rung(name, ...)` trains one
-entry of `config.LADDER` as every model in the series is trained. Notebooks 02 and 04, appendix A3,
-the 3-seed benchmark (`benchmarks/train_seeds.py`) and `tooling/ship.py` all call these two, so a
-model trained anywhere is the model trained everywhere.
+entry of `config.LADDER` as every model in the series is trained. Notebook 02's fallback
+(`notebook_02.py`), notebook 04, appendix A3, the 3-seed benchmark (`benchmarks/train_seeds.py`) and
+`tooling/ship.py` call them, so a model trained anywhere is the model trained everywhere.
 """
 import torch
 
